@@ -1,0 +1,55 @@
+"""Layer blocks the stage builders compose.
+
+Built-in Keras layers only, each named explicitly, so that a saved model reloads in any process
+and `model.summary()` reads row for row like the seed's torchsummary tables.
+"""
+
+import keras
+from keras import layers
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+# PyTorch's BatchNorm2d defaults, in Keras terms (Keras momentum = 1 - PyTorch momentum).
+BN_MOMENTUM = 0.9
+BN_EPSILON = 1e-5
+
+
+def pixel_input():
+    """Raw 0-255 pixels in; (x / 255 - mean) / std done by a weight-free layer.
+
+    Normalizing inside the model means a reloaded model needs no preprocessing code: feed it
+    uint8 [N, 28, 28] or [N, 28, 28, 1] (Keras adds the channel axis) and get probabilities.
+    """
+    pixels = keras.Input(INPUT_SHAPE, name="pixels")
+    normalized = layers.Rescaling(scale=1.0 / (255.0 * MNIST_STD), offset=-MNIST_MEAN / MNIST_STD,
+                                  name="normalize")(pixels)
+    return pixels, normalized
+
+
+def conv_block(x, filters, index, *, kernel_size=3, padding="same", use_bias=True,
+               batch_norm=True, activation=True):
+    """conv -> ReLU -> BatchNorm: the seed's order (ReLU before BN), one layer per table row."""
+    x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
+                      name=f"conv{index}")(x)
+    if activation:
+        x = layers.ReLU(name=f"relu{index}")(x)
+    if batch_norm:
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"bn{index}")(x)
+    return x
+
+
+def downsample(x, index, dropout=None):
+    """2x2 max-pool halves the resolution; dropout (if the stage has it) follows, as in the seed."""
+    x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
+    if dropout is not None:
+        x = layers.Dropout(dropout, name=f"dropout{index}")(x)
+    return x
+
+
+def gap_softmax_head(x):
+    """Global average pooling of the 10 class maps, then softmax: no dense layer, no flatten."""
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    return layers.Softmax(name="probabilities")(x)

@@ -1,0 +1,35 @@
+"""tf.data pipelines from the uint8 arrays: the one module that imports tensorflow.
+
+Work is done on whole batches in graph ops; there is no per-image Python in the hot path.
+"""
+
+import keras
+import tensorflow as tf
+
+
+def rotation(degrees, seed):
+    """Keras' own random rotation, up to +-degrees, background filled with 0 (black, as MNIST's)."""
+    return keras.layers.RandomRotation(degrees / 360.0, fill_mode="constant", fill_value=0.0,
+                                       interpolation="bilinear", seed=seed, name="rotation")
+
+
+def train_dataset(images, labels, batch_size, seed, rotation_degrees=0.0):
+    """uint8 arrays -> cache -> seeded shuffle (new order each epoch) -> batch -> rotate -> prefetch.
+
+    Rotated batches are float32 pixels in 0-255; without rotation they stay uint8. The model
+    normalizes either, so training and test data enter it on the same 0-255 scale.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices((images[..., None], labels)).cache()
+    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    if rotation_degrees:
+        rotate = rotation(rotation_degrees, seed)
+        dataset = dataset.map(lambda x, y: (rotate(tf.cast(x, tf.float32), training=True), y),
+                              num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def test_dataset(images, labels, batch_size):
+    """uint8 arrays -> batch -> cache -> prefetch; never augmented."""
+    dataset = tf.data.Dataset.from_tensor_slices((images[..., None], labels))
+    return dataset.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)

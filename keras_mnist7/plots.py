@@ -1,0 +1,29 @@
+"""Figures: training curves, drawn off-screen with matplotlib."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the off-screen backend)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from keras_mnist7.artifacts import write_atomic  # noqa: E402
+
+
+def plot_curves(history, path, title):
+    """Train vs test accuracy (%) and loss per epoch; the file is replaced whole."""
+    epochs = [row["epoch"] for row in history]
+    figure, (acc_axes, loss_axes) = plt.subplots(1, 2, figsize=(11, 4))
+    for key, label in (("accuracy", "train"), ("val_accuracy", "test")):
+        acc_axes.plot(epochs, [100.0 * row[key] for row in history], marker="o", label=label)
+    for key, label in (("loss", "train"), ("val_loss", "test")):
+        loss_axes.plot(epochs, [row[key] for row in history], marker="o", label=label)
+    acc_axes.axhline(99.4, color="grey", linestyle=":", linewidth=1, label="99.40%")
+    acc_axes.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
+    loss_axes.set(xlabel="epoch", ylabel="cross-entropy", title=f"{title}: loss")
+    for axes in (acc_axes, loss_axes):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.tight_layout()
+    write_atomic(path, lambda temp: figure.savefig(temp, format="png", dpi=100))
+    plt.close(figure)

@@ -1,0 +1,107 @@
+"""The stage registry: each stage of the study is an entry -- architecture, recipe, target."""
+
+import dataclasses
+
+from keras_mnist7.models import POOL, Architecture, Conv, build_network
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How a stage trains. Every field is also a flag of main.py, under the same name."""
+
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 0.01
+    momentum: float = 0.9
+    step_size: int | None = None  # epochs between lr decays (PyTorch StepLR); None: constant lr
+    gamma: float = 0.1  # lr factor at each decay
+    dropout: float | None = None  # None: the stage has no dropout layers
+    rotation_degrees: float = 0.0  # random rotation of training images, up to +-this
+
+    def __post_init__(self):
+        requirements = [
+            ("epochs", self.epochs >= 1, ">= 1"),
+            ("batch_size", self.batch_size >= 1, ">= 1"),
+            ("lr", self.lr > 0, "> 0"),
+            ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
+            ("step_size", self.step_size is None or self.step_size >= 1, ">= 1"),
+            ("gamma", 0 < self.gamma <= 1, "in (0, 1]"),
+            ("dropout", self.dropout is None or 0 <= self.dropout < 1, "in [0, 1)"),
+            ("rotation_degrees", 0 <= self.rotation_degrees <= 180, "in [0, 180]"),
+        ]
+        for name, ok, requirement in requirements:
+            if not ok:
+                raise ValueError(f"--{name} must be {requirement}, got {getattr(self, name)}")
+
+    def learning_rate(self, epoch):
+        """lr of a 0-based epoch: lr * gamma ** (epoch // step_size), as PyTorch's StepLR."""
+        if self.step_size is None:
+            return self.lr
+        return self.lr * self.gamma ** (epoch // self.step_size)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    name: str
+    architecture: Architecture
+    recipe: Recipe
+    target: str
+
+    def recipe_with(self, **overrides):
+        """The stage's recipe with the given values put in (None keeps the default), validated."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if "dropout" in given and self.recipe.dropout is None:
+            raise ValueError(f"--dropout: stage {self.name} has no dropout layers")
+        unknown = sorted(set(given) - {field.name for field in dataclasses.fields(Recipe)})
+        if unknown:
+            raise ValueError(f"unknown recipe settings: {', '.join(unknown)}")
+        return dataclasses.replace(self.recipe, **given)
+
+
+# The seed's M1: 1,622 params, no bias, no BatchNorm, a 1x1 transition and one valid conv.
+SEED_PLAIN = Architecture(
+    plan=(Conv(6), Conv(12), POOL, Conv(10, kernel_size=1), Conv(8, padding="valid"),
+          Conv(10, kernel_size=1)),
+    use_bias=False, batch_norm=False)
+
+# The seed's M2 = M3 = M4: 7,905 trainable params, biased convs each followed by ReLU then BN.
+SEED_BN = Architecture(
+    plan=(Conv(8), Conv(8), Conv(8), POOL, Conv(12), Conv(12), Conv(12), POOL, Conv(15), Conv(10)))
+
+_SEED_RECIPE = Recipe(lr=0.01, dropout=0.05)
+
+_REGISTRY = {stage.name: stage for stage in (
+    Stage("m1", SEED_PLAIN, Recipe(lr=0.01),
+          target="Set up the skeleton: a small all-convolution network (no bias, no BatchNorm) "
+                 "ending in global average pooling, with as few parameters as will train, and "
+                 "plot its curves."),
+    Stage("m2", SEED_BN, _SEED_RECIPE,
+          target="Add capacity and BatchNorm: three conv blocks (conv -> ReLU -> BN) per "
+                 "resolution, max-pool and dropout between them, a GAP head, 7,905 trainable "
+                 "params, and a receptive field above 20."),
+    Stage("m3", SEED_BN, dataclasses.replace(_SEED_RECIPE, rotation_degrees=8.0),
+          target="Same network as m2; rotate training images at random by up to +-8 degrees, so "
+                 "the network sees harder digits than the test set holds."),
+    Stage("m4", SEED_BN, dataclasses.replace(_SEED_RECIPE, rotation_degrees=8.0, lr=0.05,
+                                             step_size=6, gamma=0.1),
+          target="Same network and augmentation as m3; raise lr to 0.05 and divide it by 10 "
+                 "every 6 epochs, so training moves fast first and settles at the end."),
+)}
+
+STAGES = tuple(_REGISTRY)
+
+
+def get_stage(name):
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")
+    return _REGISTRY[name]
+
+
+def build_model(stage, **overrides):
+    """The uncompiled Keras model of a stage. Overrides: `dropout`."""
+    spec = get_stage(stage)
+    unknown = sorted(set(overrides) - {"dropout"})
+    if unknown:
+        raise TypeError(f"build_model() takes no {', '.join(unknown)}")
+    recipe = spec.recipe_with(**overrides)
+    return build_network(spec.architecture, name=spec.name, dropout=recipe.dropout)

@@ -1,0 +1,76 @@
+"""Train one stage of the keras_mnist7 study on MNIST.
+
+    python main.py --stage=m3
+    python main.py --stage=m4 --epochs=15 --lr=0.05 --step_size=6 --gamma=0.1
+
+A recipe flag left unset keeps the stage's default (keras_mnist7/stages.py). Artifacts go to
+<output_dir>/<stage>/: history.csv, curves.png, best.keras, last.keras, summary.txt, metrics.json.
+"""
+
+import dataclasses
+import sys
+
+from absl import app, flags
+
+from keras_mnist7 import STAGES, load_mnist
+from keras_mnist7.data import DataError
+from keras_mnist7.stages import Recipe, get_stage
+from keras_mnist7.training import prepare_run_dir, train
+
+flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
+flags.DEFINE_integer("epochs", None, "Epochs to train (stage default: 15).")
+flags.DEFINE_integer("batch_size", None, "Training batch size (stage default: 128).")
+flags.DEFINE_float("lr", None, "Initial SGD learning rate (m1-m3: 0.01, m4: 0.05).")
+flags.DEFINE_float("momentum", None, "SGD momentum (stage default: 0.9).")
+flags.DEFINE_integer("step_size", None,
+                     "Epochs between lr decays, as PyTorch's StepLR (m4: 6; m1-m3: no decay).")
+flags.DEFINE_float("gamma", None, "lr factor at each decay, in (0, 1] (stage default: 0.1).")
+flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m4: 0.05; m1 has none).")
+flags.DEFINE_float("rotation_degrees", None,
+                   "Random rotation of training images, up to +-this (m3, m4: 8; m1, m2: 0).")
+flags.DEFINE_integer("seed", 0, "Seed of weights, shuffling and augmentation.")
+flags.DEFINE_string("data_dir", None,
+                    "Folder with mnist.npz or the four MNIST IDX files; unset: found by itself.")
+flags.DEFINE_string("output_dir", "runs", "Runs are written to <output_dir>/<stage>/.")
+flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"],
+                  "Keras fit verbosity: 1 progress bar, 2 one line per epoch, auto: 1.")
+FLAGS = flags.FLAGS
+
+RECIPE_FLAGS = tuple(field.name for field in dataclasses.fields(Recipe))
+
+
+def fail(message):
+    """One line on stderr and exit status 2: no traceback for a user's mistake."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def parse_flags(argv):
+    try:
+        return FLAGS(argv)
+    except flags.Error as err:
+        fail(err)
+
+
+def main(argv):
+    if len(argv) > 1:
+        fail(f"unexpected arguments {argv[1:]}; flags look like --stage=m3")
+    try:
+        recipe = get_stage(FLAGS.stage).recipe_with(**{name: FLAGS[name].value
+                                                        for name in RECIPE_FLAGS})
+        run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
+        data = load_mnist(FLAGS.data_dir)
+    except (ValueError, OSError, DataError) as err:
+        fail(err)
+    verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
+    metrics = train(FLAGS.stage, recipe, data, run_dir, seed=FLAGS.seed, verbose=verbose,
+                    command=" ".join(["python", "main.py", *sys.argv[1:]]))
+    summary = metrics["summary"]
+    print(f"[done] {FLAGS.stage}: best test {summary['best_test_acc']['pct']:.2f}% "
+          f"(epoch {summary['best_test_acc']['epoch']}), last 4 epochs "
+          f"{', '.join(f'{a:.2f}' for a in summary['last4_test_acc'])}%, "
+          f"median epoch {summary['median_epoch_seconds']:.1f}s -> {run_dir}/")
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_flags)
