@@ -8,15 +8,17 @@ A recipe flag left unset keeps the stage's default (keras_mnist7/stages.py). Art
 """
 
 import dataclasses
+import os
 import sys
 
 from absl import app, flags
 
-from keras_mnist7 import STAGES, load_mnist
-from keras_mnist7.data import DataError
-from keras_mnist7.stages import Recipe, get_stage
-from keras_mnist7.training import prepare_run_dir, train
+from keras_mnist7.artifacts import prepare_run_dir
+from keras_mnist7.data import DataError, load_mnist
+from keras_mnist7.stages import STAGES, Recipe, get_stage
 
+flags.DEFINE_enum("mode", "train", ["train", "stages"],
+                  "train: train --stage; stages: print the stage table (markdown) and exit.")
 flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
 flags.DEFINE_integer("epochs", None, "Epochs to train (stage default: 15).")
 flags.DEFINE_integer("batch_size", None, "Training batch size (stage default: 128).")
@@ -58,10 +60,21 @@ def main(argv):
     try:
         recipe = get_stage(FLAGS.stage).recipe_with(**{name: FLAGS[name].value
                                                         for name in RECIPE_FLAGS})
-        run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
-        data = load_mnist(FLAGS.data_dir)
+        if FLAGS.mode == "train":
+            data = load_mnist(FLAGS.data_dir)
+            run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
     except (ValueError, OSError, DataError) as err:
         fail(err)
+
+    # TensorFlow loads only now, once the flags are accepted: it prints start-up lines that
+    # TF_CPP_MIN_LOG_LEVEL does not silence (TF 2.21), which would bury a one-line error.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from keras_mnist7.report import stage_table
+    from keras_mnist7.training import train
+
+    if FLAGS.mode == "stages":
+        print(stage_table())
+        return
     verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
     metrics = train(FLAGS.stage, recipe, data, run_dir, seed=FLAGS.seed, verbose=verbose,
                     command=" ".join(["python", "main.py", *sys.argv[1:]]))

@@ -1,13 +1,23 @@
 """The files a run leaves behind, each written whole or not at all (temp file, then rename)."""
 
-import io
 import json
 import os
 import statistics
 from pathlib import Path
 
-from keras_mnist7.models import param_counts
-from keras_mnist7.receptive_field import format_table, receptive_field, receptive_field_table
+
+def prepare_run_dir(output_dir, stage):
+    """<output_dir>/<stage>/, created and checked writable before any work starts."""
+    run_dir = Path(output_dir) / stage
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise OSError(f"cannot write to {run_dir} ({err.strerror or err}): "
+                      "choose another --output_dir") from None
+    return run_dir
 
 
 def write_atomic(path, write):
@@ -27,21 +37,6 @@ def write_text(path, text):
 
 def write_json(path, data):
     write_text(path, json.dumps(data, indent=1) + "\n")
-
-
-def model_report(model):
-    """model.summary(), params as Keras and as PyTorch count them, and the receptive field."""
-    buffer = io.StringIO()
-    model.summary(print_fn=lambda text, **_: buffer.write(text + "\n"), line_length=78)
-    params = param_counts(model)
-    return (
-        buffer.getvalue().rstrip() + "\n\n"
-        f"Params: trainable {params['trainable']:,} / non-trainable {params['non_trainable']:,} "
-        f"/ total {params['total']:,}\n"
-        "(Keras counts BatchNorm moving mean/variance as non-trainable params; PyTorch's "
-        "torchsummary, which the seed quotes, shows only the trainable ones.)\n\n"
-        f"Receptive field: {receptive_field(model)} px (computed from the layers)\n"
-        f"{format_table(receptive_field_table(model))}\n")
 
 
 def summarize_history(history):

@@ -8,7 +8,6 @@ import keras
 from keras import layers
 
 INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 

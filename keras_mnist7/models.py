@@ -1,39 +1,10 @@
-"""One builder for every stage: an architecture is data (a plan of convs and pools), not code."""
-
-import dataclasses
+"""Keras models from architectures: one builder for every stage, composed of the block helpers."""
 
 import keras
 
-from keras_mnist7.blocks import NUM_CLASSES, conv_block, downsample, gap_softmax_head, pixel_input
-
-POOL = "pool"
-
-
-@dataclasses.dataclass(frozen=True)
-class Conv:
-    """One conv layer of a plan; `activation=False` leaves it linear (no ReLU, no BN)."""
-
-    filters: int
-    kernel_size: int = 3
-    padding: str = "same"
-    activation: bool = True
-
-
-@dataclasses.dataclass(frozen=True)
-class Architecture:
-    """A plan of `Conv` and `POOL` items, and how every conv is dressed.
-
-    The last conv must give one map per class: the head only averages and soft-maxes them.
-    """
-
-    plan: tuple
-    use_bias: bool = True
-    batch_norm: bool = True
-
-    def __post_init__(self):
-        convs = [item for item in self.plan if item != POOL]
-        if not convs or convs[-1].filters != NUM_CLASSES:
-            raise ValueError(f"the last conv of a plan must have {NUM_CLASSES} filters")
+from keras_mnist7.architecture import POOL
+from keras_mnist7.blocks import conv_block, downsample, gap_softmax_head, pixel_input
+from keras_mnist7.stages import get_stage
 
 
 def build_network(architecture, name, dropout=None):
@@ -55,6 +26,16 @@ def build_network(architecture, name, dropout=None):
                        batch_norm=architecture.batch_norm and item.activation,
                        activation=item.activation)
     return keras.Model(pixels, gap_softmax_head(x), name=name)
+
+
+def build_model(stage, **overrides):
+    """The uncompiled Keras model of a stage. Overrides: `dropout`."""
+    spec = get_stage(stage)
+    unknown = sorted(set(overrides) - {"dropout"})
+    if unknown:
+        raise TypeError(f"build_model() takes no {', '.join(unknown)}")
+    recipe = spec.recipe_with(**overrides)
+    return build_network(spec.architecture, name=spec.name, dropout=recipe.dropout)
 
 
 def param_counts(model):

@@ -7,6 +7,17 @@ import keras
 import tensorflow as tf
 
 
+def make_deterministic(seed):
+    """Seeds Python, NumPy and the backend, and turns on TensorFlow's op determinism.
+
+    Determinism makes kernels reduce in a fixed order and tf.data run the stateful rotation map
+    in a fixed order, so a seeded CPU run repeats exactly (measured: no slower on CPU). It lives
+    here because this is the module allowed to import tensorflow.
+    """
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
 def rotation(degrees, seed):
     """Keras' own random rotation, up to +-degrees, background filled with 0 (black, as MNIST's)."""
     return keras.layers.RandomRotation(degrees / 360.0, fill_mode="constant", fill_value=0.0,
@@ -24,8 +35,9 @@ def train_dataset(images, labels, batch_size, seed, rotation_degrees=0.0):
     dataset = dataset.batch(batch_size)
     if rotation_degrees:
         rotate = rotation(rotation_degrees, seed)
-        dataset = dataset.map(lambda x, y: (rotate(tf.cast(x, tf.float32), training=True), y),
-                              num_parallel_calls=tf.data.AUTOTUNE)
+        # One map call per batch, in order: the rotation draws from a seeded stateful generator,
+        # so a parallel map would only be serialized again by op determinism.
+        dataset = dataset.map(lambda x, y: (rotate(tf.cast(x, tf.float32), training=True), y))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

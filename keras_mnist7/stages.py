@@ -1,8 +1,11 @@
-"""The stage registry: each stage of the study is an entry -- architecture, recipe, target."""
+"""The stage registry: each stage of the study is an entry -- architecture, recipe, target.
+
+Plain data, no Keras: main.py checks its flags against it before TensorFlow loads.
+"""
 
 import dataclasses
 
-from keras_mnist7.models import POOL, Architecture, Conv, build_network
+from keras_mnist7.architecture import POOL, Architecture, Conv
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,12 +99,3 @@ def get_stage(name):
         raise ValueError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")
     return _REGISTRY[name]
 
-
-def build_model(stage, **overrides):
-    """The uncompiled Keras model of a stage. Overrides: `dropout`."""
-    spec = get_stage(stage)
-    unknown = sorted(set(overrides) - {"dropout"})
-    if unknown:
-        raise TypeError(f"build_model() takes no {', '.join(unknown)}")
-    recipe = spec.recipe_with(**overrides)
-    return build_network(spec.architecture, name=spec.name, dropout=recipe.dropout)

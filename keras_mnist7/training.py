@@ -4,16 +4,17 @@ did), and leave the run's artifacts in its folder while it goes."""
 import dataclasses
 import importlib.metadata
 import platform
+import subprocess
 from pathlib import Path
 
 import keras
 
 from keras_mnist7 import pipeline
-from keras_mnist7.artifacts import model_report, write_text
+from keras_mnist7.artifacts import write_text
 from keras_mnist7.callbacks import EpochTimer, LiveCurves, MetricsWriter
-from keras_mnist7.models import param_counts
+from keras_mnist7.models import build_model, param_counts
 from keras_mnist7.receptive_field import receptive_field
-from keras_mnist7.stages import build_model
+from keras_mnist7.report import model_report
 
 ARTIFACTS = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt", "metrics.json")
 
@@ -48,18 +49,17 @@ def versions():
     return found
 
 
-def prepare_run_dir(output_dir, stage):
-    """<output_dir>/<stage>/, created and checked writable before any work starts."""
-    run_dir = Path(output_dir) / stage
+def source_revision():
+    """The git commit of this code, "+dirty" if it has uncommitted changes; None outside git."""
+    here = Path(__file__).resolve().parent
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise OSError(f"cannot write to {run_dir} ({err.strerror or err}): "
-                      "choose another --output_dir") from None
-    return run_dir
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,
+                                capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=here, text=True, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty.strip() else "")
 
 
 def run_callbacks(recipe, run_dir, title, facts):
@@ -88,23 +88,23 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None):
     reported; it steers nothing (the schedule is fixed in advance).
     """
     run_dir = Path(run_dir)
-    keras.utils.set_random_seed(seed)
+    pipeline.make_deterministic(seed)
     model = build_model(stage, dropout=recipe.dropout)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=recipe.lr, momentum=recipe.momentum),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     report = model_report(model)
     write_text(run_dir / "summary.txt", report)
-    print(report)
 
     (x_train, y_train), (x_test, y_test) = data
     device = describe_device()
     facts = dict(stage=stage, command=command, recipe=dataclasses.asdict(recipe), seed=seed,
                  params=param_counts(model), receptive_field=receptive_field(model),
                  train_size=len(x_train), test_size=len(x_test), device=device,
-                 versions=versions(), history_columns="val_* are the test set, evaluated "
-                                                      "after every epoch")
-    print(f"[train] stage {stage}, {len(x_train):,} train / {len(x_test):,} test images, "
-          f"on {device}; artifacts in {run_dir}/")
+                 versions=versions(), revision=source_revision(),
+                 history_columns="val_* are the test set, evaluated after every epoch")
+    if verbose:
+        print(f"{report}\n[train] stage {stage}, {len(x_train):,} train / {len(x_test):,} test "
+              f"images, on {device}; artifacts in {run_dir}/")
     callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts)
     model.fit(
         pipeline.train_dataset(x_train, y_train, recipe.batch_size, seed, recipe.rotation_degrees),

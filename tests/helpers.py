@@ -1,0 +1,29 @@
+"""What several test modules share: real MNIST (loaded once) and running Python in a subprocess."""
+
+import functools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def mnist():
+    """The real dataset, through the package's own loader (cache, or npm on a fresh machine)."""
+    from keras_mnist7 import load_mnist
+
+    return load_mnist()
+
+
+def mnist_subset(train_size, test_size):
+    (x_train, y_train), (x_test, y_test) = mnist()
+    return (x_train[:train_size], y_train[:train_size]), (x_test[:test_size], y_test[:test_size])
+
+
+def run_python(args, cwd=REPO, timeout=300):
+    """Runs `python ARGS...` with the test's interpreter; returns the CompletedProcess."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)

@@ -1,0 +1,70 @@
+import unittest
+
+import numpy as np
+
+from keras_mnist7 import pipeline
+from tests.helpers import mnist_subset
+
+
+def batches(dataset):
+    return [(x.numpy(), y.numpy()) for x, y in dataset]
+
+
+class PipelineTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        (cls.x, _), _ = mnist_subset(300, 0)
+        # Labels are image ids, so a batch can be matched to the images it came from.
+        cls.ids = np.arange(len(cls.x), dtype=np.int64)
+
+    def test_train_batches_shapes_dtypes_and_a_new_order_each_epoch(self):
+        dataset = pipeline.train_dataset(self.x, self.ids, batch_size=128, seed=1)
+        first, second = batches(dataset), batches(dataset)
+        self.assertEqual([x.shape for x, _ in first], [(128, 28, 28, 1)] * 2 + [(44, 28, 28, 1)])
+        self.assertEqual(first[0][0].dtype, np.uint8)
+        ids = np.concatenate([y for _, y in first])
+        self.assertEqual(sorted(ids), list(self.ids))  # every image once per epoch
+        self.assertFalse(np.array_equal(ids, self.ids))  # shuffled
+        self.assertFalse(np.array_equal(ids, np.concatenate([y for _, y in second])))
+        for x, y in first:  # without rotation, pixels are passed on untouched
+            np.testing.assert_array_equal(x[..., 0], self.x[y])
+
+    def test_same_seed_same_order(self):
+        orders = [np.concatenate([y for _, y in batches(
+            pipeline.train_dataset(self.x, self.ids, batch_size=64, seed=7))]) for _ in range(2)]
+        np.testing.assert_array_equal(*orders)
+
+    def test_only_training_batches_are_rotated(self):
+        train = batches(pipeline.train_dataset(self.x, self.ids, 100, seed=0, rotation_degrees=8))
+        for x, y in train:
+            self.assertEqual((x.dtype, x.shape[1:]), (np.float32, (28, 28, 1)))
+            originals = self.x[y].astype(np.float32)
+            changed = np.abs(x[..., 0] - originals).reshape(len(y), -1).max(axis=1)
+            self.assertGreater((changed > 1).mean(), 0.9)  # (almost) every image moved
+            self.assertGreaterEqual(x.min(), 0.0)
+            self.assertLessEqual(x.max(), 255.0)
+            # A small rotation keeps the ink roughly where it was and its amount alike.
+            ink_ratio = x.reshape(len(y), -1).sum(1) / originals.reshape(len(y), -1).sum(1)
+            self.assertTrue(np.all(np.abs(ink_ratio - 1) < 0.1), ink_ratio)
+        test = batches(pipeline.test_dataset(self.x, self.ids, batch_size=100))
+        self.assertEqual([x.shape for x, _ in test], [(100, 28, 28, 1)] * 3)
+        for x, y in test:
+            self.assertEqual(x.dtype, np.uint8)
+            np.testing.assert_array_equal(x[..., 0], self.x[y])
+        np.testing.assert_array_equal(np.concatenate([y for _, y in test]), self.ids)  # in order
+
+    def test_rotation_fills_the_background_with_zero(self):
+        config = pipeline.rotation(8, seed=0).get_config()
+        self.assertEqual((config["fill_mode"], config["fill_value"]), ("constant", 0.0))
+        self.assertAlmostEqual(config["factor"][1] * 360, 8)
+        white = np.full((64, 28, 28), 255, np.uint8)
+        (x, _), = batches(pipeline.train_dataset(white, np.arange(64), 64, seed=3,
+                                                 rotation_degrees=45))
+        corners = x[:, [0, 0, -1, -1], [0, -1, 0, -1], 0]
+        # Any turn of more than ~2 degrees brings in corners from outside the image: all zero.
+        self.assertGreater(np.mean(corners == 0), 0.8)
+        self.assertTrue(np.all(x[:, 14, 14, 0] == 255))  # the centre stays
+
+
+if __name__ == "__main__":
+    unittest.main()

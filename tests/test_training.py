@@ -1,0 +1,99 @@
+"""A real, short training run on a small MNIST subset: every artifact, and a reload elsewhere."""
+
+import csv
+import json
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from keras_mnist7.stages import get_stage
+from keras_mnist7.training import ARTIFACTS, train
+from tests.helpers import mnist_subset, run_python
+
+RELOAD_ELSEWHERE = """
+import importlib.util, sys
+import keras, numpy as np
+assert importlib.util.find_spec("keras_mnist7") is None, "keras_mnist7 must not be importable"
+model = keras.saving.load_model(sys.argv[1])
+images = np.load(sys.argv[2])
+assert images.dtype == np.uint8 and images.ndim == 3
+np.save(sys.argv[3], model.predict(images, verbose=0))
+assert "keras_mnist7" not in sys.modules
+"""
+
+
+class SmokeRunTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.run_dir = Path(tempfile.mkdtemp())
+        cls.data = mnist_subset(2048, 1000)
+        recipe = get_stage("m4").recipe_with(epochs=2, step_size=1, gamma=0.5)
+        cls.metrics = train("m4", recipe, cls.data, cls.run_dir, seed=0, verbose=0)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.run_dir)
+
+    def test_every_artifact_is_written(self):
+        for name in ARTIFACTS:
+            self.assertGreater((self.run_dir / name).stat().st_size, 0, name)
+        self.assertTrue((self.run_dir / "curves.png").read_bytes().startswith(b"\x89PNG"))
+        self.assertIn("Receptive field: 38 px", (self.run_dir / "summary.txt").read_text())
+
+    def test_history_csv_has_one_row_per_epoch_with_lr_and_time(self):
+        with open(self.run_dir / "history.csv") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), 2)
+        for column in ("learning_rate", "loss", "accuracy", "val_loss", "val_accuracy",
+                       "epoch_seconds"):
+            self.assertIn(column, rows[0])
+        self.assertEqual([round(float(r["learning_rate"]), 6) for r in rows], [0.05, 0.025])
+
+    def test_metrics_json_describes_the_run(self):
+        metrics = json.loads((self.run_dir / "metrics.json").read_text())
+        self.assertEqual(metrics, json.loads(json.dumps(self.metrics)))
+        self.assertEqual((metrics["stage"], metrics["seed"], metrics["train_size"]), ("m4", 0, 2048))
+        self.assertEqual(metrics["params"], {"trainable": 7905, "non_trainable": 170, "total": 8075})
+        self.assertEqual(metrics["recipe"]["lr"], 0.05)
+        self.assertIn("CPU", metrics["device"])
+        self.assertEqual(metrics["versions"]["backend"], "tensorflow")
+        self.assertEqual(len(metrics["history"]), 2)
+        accuracies = [round(100 * row["val_accuracy"], 2) for row in metrics["history"]]
+        self.assertEqual(metrics["summary"]["last4_test_acc"], accuracies)
+        self.assertEqual(metrics["summary"]["best_test_acc"]["pct"], max(accuracies))
+
+    def test_best_model_reloads_in_a_process_that_never_imports_the_package(self):
+        (_, _), (x_test, y_test) = self.data
+        best = self.run_dir / "best.keras"
+        with tempfile.TemporaryDirectory() as elsewhere:
+            np.save(Path(elsewhere, "images.npy"), x_test)
+            result = run_python(["-c", RELOAD_ELSEWHERE, str(best), "images.npy", "probs.npy"],
+                                cwd=elsewhere)
+            self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+            probabilities = np.load(Path(elsewhere, "probs.npy"))
+        here = keras.saving.load_model(best).predict(x_test, verbose=0)
+        np.testing.assert_allclose(probabilities, here, atol=1e-6)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+        # It is the best epoch's model: its accuracy is the best test accuracy recorded.
+        accuracy = 100 * np.mean(probabilities.argmax(axis=1) == y_test)
+        self.assertAlmostEqual(accuracy, self.metrics["summary"]["best_test_acc"]["pct"], places=2)
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class RepeatabilityTest(unittest.TestCase):
+    def test_same_seed_same_history_on_cpu(self):
+        data = mnist_subset(1024, 500)
+        recipe = get_stage("m3").recipe_with(epochs=1)  # m3: rotation, dropout, shuffling
+        runs = []
+        for _ in range(2):
+            with tempfile.TemporaryDirectory() as tmp:
+                history = train("m3", recipe, data, tmp, seed=5, verbose=0)["history"]
+            runs.append([{k: v for k, v in row.items() if k != "epoch_seconds"} for row in history])
+        self.assertEqual(runs[0], runs[1])
