@@ -31,6 +31,9 @@ flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m4: 0.05; m
 flags.DEFINE_float("rotation_degrees", None,
                    "Random rotation of training images, up to +-this (m3, m4: 8; m1, m2: 0).")
 flags.DEFINE_integer("seed", 0, "Seed of weights, shuffling and augmentation.")
+flags.DEFINE_list("seeds", None,
+                  "Benchmark: train once per seed (e.g. 0,1,2) into <output_dir>/<stage>/seed<k>/ "
+                  "and summarize them in <output_dir>/<stage>/seeds.json and seeds.md.")
 flags.DEFINE_string("data_dir", None,
                     "Folder with mnist.npz or the four MNIST IDX files; unset: found by itself.")
 flags.DEFINE_string("output_dir", "runs", "Runs are written to <output_dir>/<stage>/.")
@@ -54,12 +57,28 @@ def parse_flags(argv):
         fail(err)
 
 
+def parse_seeds(values):
+    """--seeds=0,1,2 -> [0, 1, 2]; None when the flag is not given."""
+    if values is None:
+        return None
+    if FLAGS["seed"].present:
+        raise ValueError("give either --seed or --seeds, not both")
+    try:
+        seeds = [int(value) for value in values]
+    except ValueError:
+        raise ValueError(f"--seeds must be integers separated by commas, got {values}") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds must name distinct seeds, got {values}")
+    return seeds
+
+
 def main(argv):
     if len(argv) > 1:
         fail(f"unexpected arguments {argv[1:]}; flags look like --stage=m3")
     try:
         recipe = get_stage(FLAGS.stage).recipe_with(**{name: FLAGS[name].value
                                                         for name in RECIPE_FLAGS})
+        seeds = parse_seeds(FLAGS.seeds)
         if FLAGS.mode == "train":
             data = load_mnist(FLAGS.data_dir)
             run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
@@ -69,15 +88,21 @@ def main(argv):
     # TensorFlow loads only now, once the flags are accepted: it prints start-up lines that
     # TF_CPP_MIN_LOG_LEVEL does not silence (TF 2.21), which would bury a one-line error.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from keras_mnist7.report import stage_table
+    from keras_mnist7.benchmark import run_seeds
+    from keras_mnist7.report import seeds_table, stage_table
     from keras_mnist7.training import train
 
     if FLAGS.mode == "stages":
         print(stage_table())
         return
     verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
+    command = " ".join(["python", "main.py", *sys.argv[1:]])
+    if seeds is not None:
+        result = run_seeds(FLAGS.stage, recipe, data, FLAGS.output_dir, seeds, verbose, command)
+        print(f"[done] {run_dir}/seeds.json\n{seeds_table(result)}")
+        return
     metrics = train(FLAGS.stage, recipe, data, run_dir, seed=FLAGS.seed, verbose=verbose,
-                    command=" ".join(["python", "main.py", *sys.argv[1:]]))
+                    command=command)
     summary = metrics["summary"]
     print(f"[done] {FLAGS.stage}: best test {summary['best_test_acc']['pct']:.2f}% "
           f"(epoch {summary['best_test_acc']['epoch']}), last 4 epochs "

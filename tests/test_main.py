@@ -39,3 +39,14 @@ class FlagRejectionTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SeedsFlagTest(unittest.TestCase):
+    def test_bad_seed_lists_are_refused(self):
+        for flags, message in ((["--seeds=0,x"], "--seeds must be integers"),
+                               (["--seeds=1,1"], "--seeds must name distinct seeds"),
+                               (["--seeds=0,1", "--seed=3"], "give either --seed or --seeds, not both")):
+            with self.subTest(flags=flags):
+                result = run_python(["main.py", *flags])
+                self.assertEqual(result.returncode, 2)
+                self.assertRegex(result.stderr.strip(), f"^error: {message}")

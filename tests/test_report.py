@@ -24,3 +24,23 @@ class StageTableTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SeedsTableTest(unittest.TestCase):
+    RESULT = {"stage": "m9", "epochs": 5, "device": "CPU (test)",
+              "params": {"trainable": 7000, "total": 7500},
+              "runs": [{"seed": 0, "test_acc": [98.0, 99.41, 99.45, 99.40, 99.50],
+                        "epoch_seconds": [10, 11, 30, 12, 9]},
+                       {"seed": 1, "test_acc": [98.5, 99.0, 99.39, 99.6, 99.7],
+                        "epoch_seconds": [10, 10, 10, 10, 10]}]}
+
+    def test_per_seed_rows_and_aggregate(self):
+        table = report.seeds_table(self.RESULT)
+        self.assertIn("| 0 | 99.50 (5) | 99.41, 99.45, 99.40, 99.50 | 99.40 | 2 | 11.0 |", table)
+        self.assertIn("| 1 | 99.70 (5) | 99.00, 99.39, 99.60, 99.70 | 99.00 | 4 | 10.0 |", table)
+        self.assertIn("Final test accuracy over 2 seeds: 99.60 +- 0.14 %", table)
+        self.assertIn(">= 99.40%: 1 of 2.", table)
+
+    def test_a_run_that_never_reaches_the_bar(self):
+        stats = report.seed_stats({"test_acc": [97.0, 98.0, 99.0, 99.1]})
+        self.assertEqual((stats["first_at_bar"], stats["holds_bar"]), (None, False))

@@ -1,0 +1,38 @@
+import json
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+from keras_mnist7.benchmark import run_seeds
+from keras_mnist7.stages import get_stage
+from tests.helpers import mnist_subset
+
+
+class RunSeedsTest(unittest.TestCase):
+    def test_one_run_per_seed_and_the_summary_files(self):
+        output_dir = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, output_dir)
+        recipe = get_stage("m2").recipe_with(epochs=1)
+        result = run_seeds("m2", recipe, mnist_subset(512, 200), output_dir, seeds=[3, 4],
+                           verbose=0, command="python main.py --stage=m2 --seeds=3,4")
+        stage_dir = output_dir / "m2"
+        self.assertEqual(sorted(p.name for p in stage_dir.iterdir()),
+                         ["seed3", "seed4", "seeds.json", "seeds.md"])
+        saved = json.loads((stage_dir / "seeds.json").read_text())
+        self.assertEqual(saved, json.loads(json.dumps(result)))
+        self.assertEqual((saved["stage"], saved["epochs"]), ("m2", 1))
+        self.assertEqual(saved["params"]["total"], 8075)
+        self.assertEqual([run["seed"] for run in saved["runs"]], [3, 4])
+        for run in saved["runs"]:
+            metrics = json.loads((stage_dir / f"seed{run['seed']}" / "metrics.json").read_text())
+            self.assertEqual(run["test_acc"],
+                             [round(100 * r["val_accuracy"], 2) for r in metrics["history"]])
+            self.assertEqual(len(run["train_acc"]), 1)
+            self.assertEqual(len(run["epoch_seconds"]), 1)
+        self.assertNotEqual(saved["runs"][0]["test_acc"], saved["runs"][1]["test_acc"])
+        self.assertIn("| 3 |", (stage_dir / "seeds.md").read_text())
+
+
+if __name__ == "__main__":
+    unittest.main()
