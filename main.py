@@ -17,19 +17,25 @@ from keras_mnist7.artifacts import prepare_run_dir
 from keras_mnist7.data import DataError, load_mnist
 from keras_mnist7.stages import STAGES, Recipe, get_stage
 
-flags.DEFINE_enum("mode", "train", ["train", "stages"],
-                  "train: train --stage; stages: print the stage table (markdown) and exit.")
+flags.DEFINE_enum("mode", "train", ["train", "stages", "report"],
+                  "train: train --stage; stages: print the stage table (markdown); report: write "
+                  "the stage write-ups from --results_dir into README.md.")
 flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
 flags.DEFINE_integer("epochs", None, "Epochs to train (stage default: 15).")
 flags.DEFINE_integer("batch_size", None, "Training batch size (stage default: 128).")
-flags.DEFINE_float("lr", None, "Initial SGD learning rate (m1-m3: 0.01, m4: 0.05).")
+flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4: 0.05, m5: 0.1).")
 flags.DEFINE_float("momentum", None, "SGD momentum (stage default: 0.9).")
+flags.DEFINE_enum("schedule", None, ["step", "cosine"],
+                  "lr schedule: step (PyTorch's StepLR; m1-m4) or cosine (warm-up, then Keras' "
+                  "CosineDecay; m5).")
 flags.DEFINE_integer("step_size", None,
-                     "Epochs between lr decays, as PyTorch's StepLR (m4: 6; m1-m3: no decay).")
-flags.DEFINE_float("gamma", None, "lr factor at each decay, in (0, 1] (stage default: 0.1).")
-flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m4: 0.05; m1 has none).")
+                     "Step schedule: epochs between lr decays (m4: 6; m1-m3: no decay).")
+flags.DEFINE_float("gamma", None, "Step schedule: lr factor at each decay, in (0, 1] (0.1).")
+flags.DEFINE_integer("warmup_epochs", None,
+                     "Cosine schedule: epochs of linear lr warm-up from 0 (m5: 2).")
+flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m5: 0.05; m1 has none).")
 flags.DEFINE_float("rotation_degrees", None,
-                   "Random rotation of training images, up to +-this (m3, m4: 8; m1, m2: 0).")
+                   "Random rotation of training images, up to +-this (m3-m5: 8; m1, m2: 0).")
 flags.DEFINE_integer("seed", 0, "Seed of weights, shuffling and augmentation.")
 flags.DEFINE_list("seeds", None,
                   "Benchmark: train once per seed (e.g. 0,1,2) into <output_dir>/<stage>/seed<k>/ "
@@ -37,6 +43,8 @@ flags.DEFINE_list("seeds", None,
 flags.DEFINE_string("data_dir", None,
                     "Folder with mnist.npz or the four MNIST IDX files; unset: found by itself.")
 flags.DEFINE_string("output_dir", "runs", "Runs are written to <output_dir>/<stage>/.")
+flags.DEFINE_string("results_dir", "results",
+                    "--mode=report reads the benchmarks (<stage>/seeds.json) from here.")
 flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"],
                   "Keras fit verbosity: 1 progress bar, 2 one line per epoch, auto: 1.")
 FLAGS = flags.FLAGS
@@ -89,11 +97,15 @@ def main(argv):
     # TF_CPP_MIN_LOG_LEVEL does not silence (TF 2.21), which would bury a one-line error.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from keras_mnist7.benchmark import run_seeds
-    from keras_mnist7.report import seeds_table, stage_table
+    from keras_mnist7.report import results_section, seeds_table, stage_table, update_readme
     from keras_mnist7.training import train
 
     if FLAGS.mode == "stages":
         print(stage_table())
+        return
+    if FLAGS.mode == "report":
+        update_readme("README.md", results_section(FLAGS.results_dir))
+        print(f"README.md: results section rewritten from {FLAGS.results_dir}/")
         return
     verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
     command = " ".join(["python", "main.py", *sys.argv[1:]])

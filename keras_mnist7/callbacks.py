@@ -24,6 +24,17 @@ class EpochTimer(keras.callbacks.Callback):
         logs["epoch_seconds"] = round(time.perf_counter() - self._start, 3)
 
 
+class LearningRateLogger(keras.callbacks.Callback):
+    """Puts the optimizer's `learning_rate` at the epoch's end into its logs.
+
+    For per-batch schedules (Keras' CosineDecay), whose lr the LearningRateScheduler callback
+    neither sets nor logs.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+
 class _EpochRows(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()

@@ -27,3 +27,19 @@ def plot_curves(history, path, title):
     figure.tight_layout()
     write_atomic(path, lambda temp: figure.savefig(temp, format="png", dpi=100))
     plt.close(figure)
+
+
+def plot_stage_comparison(test_accuracies, path):
+    """Test accuracy (%) per epoch of every stage in one figure: {stage: [per-epoch %]}."""
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for stage, accuracies in test_accuracies.items():
+        axes.plot(range(1, len(accuracies) + 1), accuracies, marker="o", markersize=3, label=stage)
+    axes.axhline(99.4, color="grey", linestyle=":", linewidth=1, label="99.40%")
+    axes.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(97.0, 100.0),
+             title="Test accuracy per epoch (seed 0 of each stage)")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    write_atomic(path, lambda temp: figure.savefig(temp, format="png", dpi=100))
+    plt.close(figure)

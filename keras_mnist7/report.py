@@ -2,9 +2,13 @@
 the result files: no number typed by hand."""
 
 import io
+import json
 import statistics
+from pathlib import Path
 
+from keras_mnist7.artifacts import write_text
 from keras_mnist7.models import build_model, param_counts
+from keras_mnist7.plots import plot_stage_comparison
 from keras_mnist7.receptive_field import format_table, receptive_field, receptive_field_table
 from keras_mnist7.stages import STAGES, get_stage
 
@@ -83,3 +87,141 @@ def seeds_table(result):
                   f"(mean +- sample std). Seeds with every one of the last 4 epochs >= {BAR:.2f}%: "
                   f"{holding} of {len(finals)}."]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage write-ups: Target, Result, Analysis -- from the registry and the result files only.
+# ---------------------------------------------------------------------------------------------
+
+README_BEGIN = "<!-- results:begin (python main.py --mode=report writes this part) -->"
+README_END = "<!-- results:end -->"
+
+
+def load_results(results_dir, stage):
+    """results/<stage>/seeds.json with the first seed's metrics.json; None if not benchmarked."""
+    stage_dir = Path(results_dir) / stage
+    if not (stage_dir / "seeds.json").is_file():
+        return None
+    result = json.loads((stage_dir / "seeds.json").read_text())
+    first = result["runs"][0]["seed"]
+    result["first_run"] = json.loads((stage_dir / f"seed{first}" / "metrics.json").read_text())
+    result["curves"] = f"{stage}/seed{first}/curves.png"
+    return result
+
+
+def _pct(values):
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+def fit_sentence(train_final, test_final):
+    gap = train_final - test_final
+    if gap < 0:
+        return (f"Final train accuracy ({train_final:.2f}%, measured with dropout and augmentation "
+                f"on) is {-gap:.2f} points below test ({test_final:.2f}%): no over-fitting; the "
+                "network is held back by capacity or by what makes training harder "
+                "(under-fitting).")
+    if gap < 0.3:
+        return (f"Train and test end {gap:.2f} points apart ({train_final:.2f}% / "
+                f"{test_final:.2f}%): a close fit, no sign of over-fitting.")
+    return (f"Train ends {gap:.2f} points above test ({train_final:.2f}% / {test_final:.2f}%): "
+            "the network starts to over-fit.")
+
+
+def bar_sentence(stats):
+    holding = sum(s["holds_bar"] for s in stats)
+    lowest = min(s["min_last4"] for s in stats)
+    best = max(s["best"] for s in stats)
+    if holding == len(stats):
+        return (f"Every seed ({holding} of {len(stats)}) holds >= {BAR:.2f}% in each of the last "
+                f"4 epochs; the lowest of those epochs is {lowest:.2f}%.")
+    if best < BAR:
+        return (f"No epoch of any seed reaches {BAR:.2f}% (best {best:.2f}%): the assignment's "
+                "bar is not met.")
+    return (f"Only {holding} of {len(stats)} seeds hold >= {BAR:.2f}% in each of the last 4 epochs "
+            f"(lowest of those epochs: {lowest:.2f}%): the bar is not met consistently.")
+
+
+def claim_sentence(claim, stats):
+    best = max(s["best"] for s in stats)
+    if claim is None:
+        return None
+    verdict = "matches or beats" if best >= claim["best_test"] else "falls short of"
+    return (f"The seed's write-up reports best test {claim['best_test']:.2f}% (train "
+            f"{claim['best_train']:.2f}%) for this stage; this reproduction's best test accuracy "
+            f"over its seeds, {best:.2f}%, {verdict} it.")
+
+
+def stage_writeup(stage, result, next_stage=None, image_prefix="results/"):
+    """One stage under its title: exactly three headings, Target, Result, Analysis."""
+    spec = get_stage(stage)
+    stats = [seed_stats(run) for run in result["runs"]]
+    first, first_stats = result["runs"][0], stats[0]
+    finals_test = [s["final"] for s in stats]
+    finals_train = [run["train_acc"][-1] for run in result["runs"]]
+    params = result["params"]
+    seeds = ", ".join(str(run["seed"]) for run in result["runs"])
+    spread = statistics.stdev(finals_test) if len(finals_test) > 1 else 0.0
+    median_seconds = statistics.median(t for run in result["runs"] for t in run["epoch_seconds"])
+    result_lines = [
+        f"- Params: trainable {params['trainable']:,} / non-trainable "
+        f"{params['non_trainable']:,} / total {params['total']:,}",
+        f"- Receptive field: {result['first_run']['receptive_field']} px",
+        f"- Epochs: {result['epochs']}; seeds: {seeds}",
+        f"- Seed {first['seed']}: best train {max(first['train_acc']):.2f}%, best test "
+        f"{first_stats['best']:.2f}% (epoch {first_stats['best_epoch']}); last 4 test "
+        f"{_pct(first_stats['last4'])}%",
+        f"- All {len(stats)} seeds: final test {statistics.mean(finals_test):.2f} +- {spread:.2f}% "
+        f"(mean +- sample std); lowest of the last 4 epochs {min(s['min_last4'] for s in stats):.2f}"
+        f"%; seeds with each of the last 4 >= {BAR:.2f}%: {sum(s['holds_bar'] for s in stats)} "
+        f"of {len(stats)}",
+        f"- Median epoch time: {median_seconds:.1f} s ({result['device']})",
+        f"- From `{Path('results') / stage / 'seeds.json'}`, made by `{result['command']}`",
+        "", f"![{stage} curves, seed {first['seed']}]({image_prefix}{result['curves']})",
+    ]
+    analysis = [fit_sentence(statistics.mean(finals_train), statistics.mean(finals_test)),
+                bar_sentence(stats), claim_sentence(spec.seed_claim, stats)]
+    if next_stage is not None:
+        analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target}")
+    return "\n".join([f"### {stage}", "", "#### Target", "", spec.target, "", "#### Result", "",
+                      *result_lines, "", "#### Analysis", "",
+                      *[f"- {line}" for line in analysis if line]])
+
+
+def comparison_table(results):
+    lines = ["| stage | params trainable / total | RF | seeds | best test % | final test % "
+             "(mean +- std) | lowest of last 4 % | seeds holding 99.40 |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for stage, result in results.items():
+        stats = [seed_stats(run) for run in result["runs"]]
+        finals = [s["final"] for s in stats]
+        spread = statistics.stdev(finals) if len(finals) > 1 else 0.0
+        lines.append(
+            f"| {stage} | {result['params']['trainable']:,} / {result['params']['total']:,} | "
+            f"{result['first_run']['receptive_field']} | {len(stats)} | "
+            f"{max(s['best'] for s in stats):.2f} | {statistics.mean(finals):.2f} +- {spread:.2f} | "
+            f"{min(s['min_last4'] for s in stats):.2f} | "
+            f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} |")
+    return "\n".join(lines)
+
+
+def results_section(results_dir="results"):
+    """README's results part: comparison table, one figure of every stage, the write-ups."""
+    results = {stage: r for stage in STAGES if (r := load_results(results_dir, stage))}
+    figure = Path(results_dir) / "stages.png"
+    plot_stage_comparison({stage: r["runs"][0]["test_acc"] for stage, r in results.items()},
+                          figure)
+    names = list(results)
+    writeups = [stage_writeup(stage, results[stage], names[i + 1] if i + 1 < len(names) else None)
+                for i, stage in enumerate(names)]
+    return "\n\n".join([
+        "Every number below is read from `results/<stage>/seeds.json` and the run files beside "
+        "it by `python main.py --mode=report`, which wrote this section; each stage names the "
+        "command that made its file.",
+        comparison_table(results), f"![test accuracy of every stage]({figure})", *writeups])
+
+
+def update_readme(readme, section):
+    """Replaces what lies between README's results markers with `section`."""
+    text = Path(readme).read_text()
+    begin, end = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
+    write_text(readme, text[:begin] + "\n" + section + "\n" + text[end:])

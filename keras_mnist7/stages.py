@@ -8,6 +8,9 @@ import dataclasses
 from keras_mnist7.architecture import POOL, Architecture, Conv
 
 
+SCHEDULES = ("step", "cosine")
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     """How a stage trains. Every field is also a flag of main.py, under the same name."""
@@ -16,8 +19,10 @@ class Recipe:
     batch_size: int = 128
     lr: float = 0.01
     momentum: float = 0.9
-    step_size: int | None = None  # epochs between lr decays (PyTorch StepLR); None: constant lr
-    gamma: float = 0.1  # lr factor at each decay
+    schedule: str = "step"  # "step": PyTorch's StepLR; "cosine": warm-up, then cosine to 0
+    step_size: int | None = None  # step: epochs between lr decays; None: constant lr
+    gamma: float = 0.1  # step: lr factor at each decay
+    warmup_epochs: int = 0  # cosine: epochs of linear rise from 0 to lr
     dropout: float | None = None  # None: the stage has no dropout layers
     rotation_degrees: float = 0.0  # random rotation of training images, up to +-this
 
@@ -31,13 +36,19 @@ class Recipe:
             ("gamma", 0 < self.gamma <= 1, "in (0, 1]"),
             ("dropout", self.dropout is None or 0 <= self.dropout < 1, "in [0, 1)"),
             ("rotation_degrees", 0 <= self.rotation_degrees <= 180, "in [0, 180]"),
+            ("schedule", self.schedule in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
+            ("step_size", self.schedule == "step" or self.step_size is None,
+             "unset with --schedule=cosine"),
+            ("warmup_epochs", 0 <= self.warmup_epochs < self.epochs, "in [0, --epochs)"),
+            ("warmup_epochs", self.schedule == "cosine" or self.warmup_epochs == 0,
+             "0 with --schedule=step"),
         ]
         for name, ok, requirement in requirements:
             if not ok:
                 raise ValueError(f"--{name} must be {requirement}, got {getattr(self, name)}")
 
     def learning_rate(self, epoch):
-        """lr of a 0-based epoch: lr * gamma ** (epoch // step_size), as PyTorch's StepLR."""
+        """Step schedule's lr of a 0-based epoch: lr * gamma ** (epoch // step_size) (StepLR)."""
         if self.step_size is None:
             return self.lr
         return self.lr * self.gamma ** (epoch // self.step_size)
@@ -49,6 +60,8 @@ class Stage:
     architecture: Architecture
     recipe: Recipe
     target: str
+    # What the seed's write-up reports for this stage (best train / test %), quoted to compare.
+    seed_claim: dict | None = None
 
     def recipe_with(self, **overrides):
         """The stage's recipe with the given values put in (None keeps the default), validated."""
@@ -71,24 +84,45 @@ SEED_PLAIN = Architecture(
 SEED_BN = Architecture(
     plan=(Conv(8), Conv(8), Conv(8), POOL, Conv(12), Conv(12), Conv(12), POOL, Conv(15), Conv(10)))
 
+# m5: under 8,000 params by Keras' own count (BN statistics included). Channels go where the
+# resolution is (16 at 24x24, then 16 at 10x10 down to 6x6) instead of 15 at 7x7; a 1x1 conv
+# squeezes after the pool; unpadded convs shrink the maps; a linear 1x1 conv gives the class maps.
+COMPACT = Architecture(
+    plan=(Conv(8, padding="valid"), Conv(16, padding="valid"), POOL, Conv(8, kernel_size=1),
+          Conv(16, padding="valid"), Conv(16, padding="valid"), Conv(16, padding="valid"),
+          Conv(10, kernel_size=1, activation=False)),
+    use_bias=False)
+
 _SEED_RECIPE = Recipe(lr=0.01, dropout=0.05)
 
 _REGISTRY = {stage.name: stage for stage in (
     Stage("m1", SEED_PLAIN, Recipe(lr=0.01),
           target="Set up the skeleton: a small all-convolution network (no bias, no BatchNorm) "
                  "ending in global average pooling, with as few parameters as will train, and "
-                 "plot its curves."),
+                 "plot its curves.",
+          seed_claim={"best_train": 89.19, "best_test": 92.29}),
     Stage("m2", SEED_BN, _SEED_RECIPE,
           target="Add capacity and BatchNorm: three conv blocks (conv -> ReLU -> BN) per "
                  "resolution, max-pool and dropout between them, a GAP head, 7,905 trainable "
-                 "params, and a receptive field above 20."),
+                 "params, and a receptive field above 20.",
+          seed_claim={"best_train": 99.34, "best_test": 99.25}),
     Stage("m3", SEED_BN, dataclasses.replace(_SEED_RECIPE, rotation_degrees=8.0),
           target="Same network as m2; rotate training images at random by up to +-8 degrees, so "
-                 "the network sees harder digits than the test set holds."),
+                 "the network sees harder digits than the test set holds.",
+          seed_claim={"best_train": 99.16, "best_test": 99.31}),
     Stage("m4", SEED_BN, dataclasses.replace(_SEED_RECIPE, rotation_degrees=8.0, lr=0.05,
                                              step_size=6, gamma=0.1),
           target="Same network and augmentation as m3; raise lr to 0.05 and divide it by 10 "
-                 "every 6 epochs, so training moves fast first and settles at the end."),
+                 "every 6 epochs, so training moves fast first and settles at the end.",
+          seed_claim={"best_train": 99.25, "best_test": 99.40}),
+    Stage("m5", COMPACT, Recipe(lr=0.1, schedule="cosine", warmup_epochs=2, dropout=0.05,
+                                rotation_degrees=8.0),
+          target="Meet the assignment for real: fewer than 8,000 params by Keras' own count, "
+                 "test accuracy >= 99.40% in every one of the last 4 of 15 epochs, on 5 seeds. "
+                 "Spend the params at high resolution, squeeze with a 1x1 conv after the pool, "
+                 "end in a linear 1x1 conv (no ReLU before the softmax), and warm the lr up to "
+                 "0.1 over 2 epochs before a cosine decay, so the last epochs train at a small, "
+                 "settling lr."),
 )}
 
 STAGES = tuple(_REGISTRY)

@@ -2,7 +2,9 @@
 did), and leave the run's artifacts in its folder while it goes."""
 
 import dataclasses
+import functools
 import importlib.metadata
+import math
 import platform
 import subprocess
 from pathlib import Path
@@ -11,7 +13,7 @@ import keras
 
 from keras_mnist7 import pipeline
 from keras_mnist7.artifacts import write_text
-from keras_mnist7.callbacks import EpochTimer, LiveCurves, MetricsWriter
+from keras_mnist7.callbacks import EpochTimer, LearningRateLogger, LiveCurves, MetricsWriter
 from keras_mnist7.models import build_model, param_counts
 from keras_mnist7.receptive_field import receptive_field
 from keras_mnist7.report import model_report
@@ -49,8 +51,12 @@ def versions():
     return found
 
 
+@functools.cache
 def source_revision():
-    """The git commit of this code, "+dirty" if it has uncommitted changes; None outside git."""
+    """The git commit of this code, "+dirty" if it has uncommitted changes; None outside git.
+
+    Read once per process, when the first run starts: that is the code the process loaded.
+    """
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,
@@ -62,15 +68,33 @@ def source_revision():
     return commit + ("+dirty" if dirty.strip() else "")
 
 
+def optimizer_for(recipe, steps_per_epoch):
+    """SGD with the recipe's schedule. Step decay: a number the LearningRateScheduler callback
+    resets each epoch. Cosine: Keras' CosineDecay, warm-up included, advanced every batch."""
+    if recipe.schedule == "step":
+        learning_rate = recipe.lr
+    else:
+        warmup_steps = recipe.warmup_epochs * steps_per_epoch
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=0.0 if warmup_steps else recipe.lr,
+            decay_steps=recipe.epochs * steps_per_epoch - warmup_steps,
+            warmup_target=recipe.lr if warmup_steps else None, warmup_steps=warmup_steps)
+    return keras.optimizers.SGD(learning_rate=learning_rate, momentum=recipe.momentum)
+
+
 def run_callbacks(recipe, run_dir, title, facts):
     """Keras' built-ins for schedule, NaN guard, CSV and checkpoints; ours for time, plot, JSON.
 
-    Order matters: the timer and the scheduler put epoch_seconds and learning_rate into the
+    Order matters: the timer and the lr callback put epoch_seconds and learning_rate into the
     logs before the writers read them.
     """
+    if recipe.schedule == "step":
+        learning_rate = keras.callbacks.LearningRateScheduler(recipe.learning_rate)
+    else:
+        learning_rate = LearningRateLogger()
     return [
         EpochTimer(),
-        keras.callbacks.LearningRateScheduler(lambda epoch: recipe.learning_rate(epoch)),
+        learning_rate,
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.ModelCheckpoint(run_dir / "best.keras", monitor="val_accuracy",
                                         mode="max", save_best_only=True),
@@ -90,12 +114,13 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None):
     run_dir = Path(run_dir)
     pipeline.make_deterministic(seed)
     model = build_model(stage, dropout=recipe.dropout)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=recipe.lr, momentum=recipe.momentum),
+    (x_train, y_train), (x_test, y_test) = data
+    steps_per_epoch = math.ceil(len(x_train) / recipe.batch_size)
+    model.compile(optimizer=optimizer_for(recipe, steps_per_epoch),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     report = model_report(model)
     write_text(run_dir / "summary.txt", report)
 
-    (x_train, y_train), (x_test, y_test) = data
     device = describe_device()
     facts = dict(stage=stage, command=command, recipe=dataclasses.asdict(recipe), seed=seed,
                  params=param_counts(model), receptive_field=receptive_field(model),

@@ -6,7 +6,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from keras_mnist7.callbacks import EpochTimer, LiveCurves, MetricsWriter
+from keras_mnist7.callbacks import EpochTimer, LearningRateLogger, LiveCurves, MetricsWriter
 
 
 class CallbacksTest(unittest.TestCase):
@@ -38,6 +38,16 @@ class CallbacksTest(unittest.TestCase):
         self.assertEqual([row["epoch"] for row in final["history"]], [1, 2, 3])
         self.assertEqual(final["summary"]["epochs_run"], 3)
         self.assertEqual(writer.metrics, final)
+
+
+    def test_learning_rate_logger_reports_a_per_batch_schedule(self):
+        inputs = keras.Input((2,))
+        model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+        schedule = keras.optimizers.schedules.PolynomialDecay(1.0, decay_steps=4, end_learning_rate=0.0)
+        model.compile(keras.optimizers.SGD(schedule), "mse")
+        history = model.fit(np.zeros((8, 2)), np.zeros(8), batch_size=4, epochs=2, verbose=0,
+                            callbacks=[LearningRateLogger()])
+        self.assertEqual(history.history["learning_rate"], [0.5, 0.0])  # after 2 and 4 steps
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ class FlagRejectionTest(unittest.TestCase):
             self.assertFalse(output_dir.exists(), "a refused run must write nothing")
 
     def test_unknown_stage_lists_the_stages(self):
-        self.assert_refused(["--stage=bogus"], "value should be one of <m1|m2|m3|m4>")
+        self.assert_refused(["--stage=bogus"], "value should be one of <m1|m2|m3|m4|m5>")
 
     def test_bad_recipe_values(self):
         self.assert_refused(["--stage=m3", "--lr=0", "--epochs=3"], "--lr must be > 0, got 0.0")

@@ -2,7 +2,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from keras_mnist7.plots import plot_curves
+from keras_mnist7.plots import plot_curves, plot_stage_comparison
 
 
 class PlotCurvesTest(unittest.TestCase):
@@ -17,6 +17,13 @@ class PlotCurvesTest(unittest.TestCase):
             self.assertTrue(path.read_bytes().startswith(b"\x89PNG"))
             self.assertNotEqual(first, path.read_bytes())
             self.assertEqual([p.name for p in Path(tmp).iterdir()], ["curves.png"])
+
+
+    def test_stage_comparison_figure(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "stages.png")
+            plot_stage_comparison({"m1": [97.0, 98.0], "m2": [98.5, 99.1, 99.3]}, path)
+            self.assertTrue(path.read_bytes().startswith(b"\x89PNG"))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
+import json
+import shutil
+import tempfile
 import unittest
+from pathlib import Path
 
 from keras_mnist7 import build_model, report
+from keras_mnist7.stages import get_stage
 
 
 class ModelReportTest(unittest.TestCase):
@@ -16,14 +21,12 @@ class ModelReportTest(unittest.TestCase):
 class StageTableTest(unittest.TestCase):
     def test_one_row_per_stage_with_computed_params_and_rf(self):
         rows = report.stage_table().splitlines()
-        self.assertEqual(len(rows), 2 + 4)
+        self.assertEqual(len(rows), 2 + 5)
         self.assertTrue(rows[2].startswith("| m1 | 1,622 | 0 | 1,622 | 10 | "))
         self.assertIn("| m4 | 7,905 | 170 | 8,075 | 38 | SGD(m=0.9) lr 0.05, x0.1 every 6 epochs | "
                       "15 | 128 | 0.05 | +-8 deg |", rows[5])
+        self.assertIn("| m5 | 7,432 | 160 | 7,592 |", rows[6])
 
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 class SeedsTableTest(unittest.TestCase):
@@ -44,3 +47,77 @@ class SeedsTableTest(unittest.TestCase):
     def test_a_run_that_never_reaches_the_bar(self):
         stats = report.seed_stats({"test_acc": [97.0, 98.0, 99.0, 99.1]})
         self.assertEqual((stats["first_at_bar"], stats["holds_bar"]), (None, False))
+
+
+def fake_results(results_dir, stage, runs, params=None):
+    """A benchmark's files as run_seeds writes them, with made-up curves."""
+    stage_dir = Path(results_dir) / stage
+    for run in runs:
+        (stage_dir / f"seed{run['seed']}").mkdir(parents=True)
+        (stage_dir / f"seed{run['seed']}" / "metrics.json").write_text(
+            json.dumps({"receptive_field": 18}))
+    params = params or {"trainable": 7432, "non_trainable": 160, "total": 7592}
+    (stage_dir / "seeds.json").write_text(json.dumps({
+        "stage": stage, "params": params, "epochs": len(runs[0]["test_acc"]), "runs": runs,
+        "device": "CPU (test)", "command": f"python main.py --stage={stage} --seeds=0,1"}))
+
+
+class WriteupTest(unittest.TestCase):
+    RUNS = [{"seed": 0, "test_acc": [98.0, 99.41, 99.45, 99.40, 99.50],
+             "train_acc": [95.0, 98.0, 99.0, 99.2, 99.3], "epoch_seconds": [10, 11, 30, 12, 9]},
+            {"seed": 1, "test_acc": [98.5, 99.42, 99.44, 99.6, 99.7],
+             "train_acc": [95.0, 98.0, 99.0, 99.2, 99.4], "epoch_seconds": [10] * 5}]
+
+    def setUp(self):
+        self.results = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.results)
+        fake_results(self.results, "m4", self.RUNS)
+
+    def test_exactly_target_result_analysis_under_the_title(self):
+        text = report.stage_writeup("m4", report.load_results(self.results, "m4"), "m5")
+        headings = [line for line in text.splitlines() if line.startswith("#")]
+        self.assertEqual(headings, ["### m4", "#### Target", "#### Result", "#### Analysis"])
+        self.assertIn(get_stage("m4").target, text)
+
+    def test_result_numbers_come_from_the_files(self):
+        text = report.stage_writeup("m4", report.load_results(self.results, "m4"), "m5")
+        for expected in ("trainable 7,432 / non-trainable 160 / total 7,592",
+                         "Receptive field: 18 px", "Epochs: 5; seeds: 0, 1",
+                         "Seed 0: best train 99.30%, best test 99.50% (epoch 5); last 4 test "
+                         "99.41, 99.45, 99.40, 99.50%",
+                         "final test 99.60 +- 0.14%", "lowest of the last 4 epochs 99.40%",
+                         "2 of 2", "Median epoch time: 10.0 s (CPU (test))",
+                         "made by `python main.py --stage=m4 --seeds=0,1`",
+                         "(results/m4/seed0/curves.png)"):
+            self.assertIn(expected, text)
+
+    def test_analysis_follows_the_numbers(self):
+        text = report.stage_writeup("m4", report.load_results(self.results, "m4"), "m5")
+        self.assertIn("Every seed (2 of 2) holds >= 99.40%", text)
+        self.assertIn("points below test", text)  # train 99.35 < test 99.60 -> under-fitting
+        self.assertIn("reports best test 99.40%", text)  # the seed's own claim for m4
+        self.assertIn("matches or beats it", text)
+        self.assertIn("Next, m5: ", text)
+
+    def test_unmet_bar_is_said_plainly(self):
+        stats = [report.seed_stats({"test_acc": [99.0, 99.3, 99.2, 99.35, 99.3]})]
+        self.assertIn("No epoch of any seed reaches 99.40%", report.bar_sentence(stats))
+        self.assertIn("falls short of", report.claim_sentence(get_stage("m4").seed_claim, stats))
+        self.assertIn("over-fit", report.fit_sentence(99.9, 99.2))
+
+    def test_results_section_and_readme_markers(self):
+        fake_results(self.results, "m5", self.RUNS)
+        section = report.results_section(self.results)
+        self.assertTrue((self.results / "stages.png").read_bytes().startswith(b"\x89PNG"))
+        self.assertLess(section.index("### m4"), section.index("### m5"))
+        self.assertIn("| m5 | 7,432 / 7,592 | 18 | 2 | 99.70 | 99.60 +- 0.14 | 99.40 | 2 of 2 |",
+                      section)
+        readme = self.results / "README.md"
+        readme.write_text(f"intro\n{report.README_BEGIN}\nold\n{report.README_END}\nafter\n")
+        report.update_readme(readme, "new section")
+        self.assertEqual(readme.read_text(), f"intro\n{report.README_BEGIN}\nnew section\n"
+                                             f"{report.README_END}\nafter\n")
+
+
+if __name__ == "__main__":
+    unittest.main()

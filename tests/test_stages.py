@@ -19,6 +19,7 @@ TORCH_TYPE = {
 # Layers the seed's tables do not show: the raw-pixel input, its normalization, the softmax.
 NOT_IN_SEED_TABLE = (layers.InputLayer, layers.Rescaling, layers.Softmax)
 SEED_TABLE_OF_STAGE = {"m1": "M1", "m2": "M2", "m3": "M2", "m4": "M2"}
+SEED_STAGES = tuple(SEED_TABLE_OF_STAGE)
 
 
 def seed_tables():
@@ -54,9 +55,9 @@ class SeedTablesTest(unittest.TestCase):
         self.assertEqual(sum(params for *_, params in tables["M1"]), 1622)
         self.assertEqual(sum(params for *_, params in tables["M2"]), 7905)
 
-    def test_every_stage_matches_its_seed_table_layer_for_layer(self):
+    def test_every_seed_stage_matches_its_seed_table_layer_for_layer(self):
         tables = seed_tables()
-        for stage in STAGES:
+        for stage in SEED_STAGES:
             with self.subTest(stage=stage):
                 expected = tables[SEED_TABLE_OF_STAGE[stage]]
                 actual = keras_rows(build_model(stage))
@@ -68,7 +69,7 @@ class SeedTablesTest(unittest.TestCase):
 class ParamCountTest(unittest.TestCase):
     EXPECTED = {  # trainable (as the seed counts), non-trainable (BN moving stats), total
         "m1": (1622, 0, 1622), "m2": (7905, 170, 8075), "m3": (7905, 170, 8075),
-        "m4": (7905, 170, 8075),
+        "m4": (7905, 170, 8075), "m5": (7432, 160, 7592),
     }
 
     def test_params_of_every_stage(self):
@@ -80,6 +81,9 @@ class ParamCountTest(unittest.TestCase):
                     "trainable": trainable, "non_trainable": non_trainable, "total": total})
                 self.assertEqual(model.count_params(), total)
 
+    def test_m5_is_under_8000_params_by_keras_own_count(self):
+        self.assertLess(build_model("m5").count_params(), 8000)
+
     def test_seed_batchnorm_settings(self):
         for layer in build_model("m2").layers:
             if isinstance(layer, layers.BatchNormalization):
@@ -88,14 +92,15 @@ class ParamCountTest(unittest.TestCase):
 
 class RegistryTest(unittest.TestCase):
     def test_recipes_follow_the_seed(self):
-        self.assertEqual(STAGES, ("m1", "m2", "m3", "m4"))
-        m1, m2, m3, m4 = (get_stage(s).recipe for s in STAGES)
+        self.assertEqual(STAGES, ("m1", "m2", "m3", "m4", "m5"))
+        m1, m2, m3, m4 = (get_stage(s).recipe for s in SEED_STAGES)
         for recipe in (m1, m2, m3, m4):
             self.assertEqual((recipe.epochs, recipe.batch_size, recipe.momentum), (15, 128, 0.9))
         self.assertEqual([r.lr for r in (m1, m2, m3, m4)], [0.01, 0.01, 0.01, 0.05])
         self.assertEqual([r.rotation_degrees for r in (m1, m2, m3, m4)], [0, 0, 8, 8])
         self.assertEqual([r.step_size for r in (m1, m2, m3, m4)], [None, None, None, 6])
         self.assertIsNone(m1.dropout)
+        self.assertEqual({r.schedule for r in (m1, m2, m3, m4)}, {"step"})
         for stage in STAGES:
             self.assertTrue(get_stage(stage).target)
 
@@ -122,12 +127,25 @@ class RegistryTest(unittest.TestCase):
                     get_stage("m4").recipe_with(**{name: value})
         self.assertEqual(Recipe(gamma=1.0).gamma, 1.0)
 
+    def test_schedule_settings_belong_to_their_schedule(self):
+        cosine = get_stage("m5").recipe
+        self.assertEqual((cosine.schedule, cosine.warmup_epochs, cosine.epochs), ("cosine", 2, 15))
+        cases = [({"schedule": "linear"}, "--schedule must be one of step, cosine"),
+                 ({"step_size": 3}, "--step_size must be unset with --schedule=cosine"),
+                 ({"warmup_epochs": 15}, r"--warmup_epochs must be in \[0, --epochs\)")]
+        for overrides, message in cases:
+            with self.subTest(**overrides):
+                with self.assertRaisesRegex(ValueError, message):
+                    get_stage("m5").recipe_with(**overrides)
+        with self.assertRaisesRegex(ValueError, "--warmup_epochs must be 0 with --schedule=step"):
+            get_stage("m4").recipe_with(warmup_epochs=1)
+
     def test_dropout_on_a_stage_without_dropout_is_refused(self):
         with self.assertRaisesRegex(ValueError, "stage m1 has no dropout layers"):
             get_stage("m1").recipe_with(dropout=0.1)
 
     def test_unknown_stage_lists_the_valid_ones(self):
-        with self.assertRaisesRegex(ValueError, "unknown stage 'm9'; choose one of m1, m2, m3, m4"):
+        with self.assertRaisesRegex(ValueError, "unknown stage 'm9'; choose one of m1, m2, m3, m4, m5"):
             get_stage("m9")
 
     def test_the_registry_loads_without_tensorflow(self):

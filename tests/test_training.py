@@ -11,7 +11,7 @@ import keras
 import numpy as np
 
 from keras_mnist7.stages import get_stage
-from keras_mnist7.training import ARTIFACTS, train
+from keras_mnist7.training import ARTIFACTS, optimizer_for, train
 from tests.helpers import mnist_subset, run_python
 
 RELOAD_ELSEWHERE = """
@@ -97,3 +97,20 @@ class RepeatabilityTest(unittest.TestCase):
                 history = train("m3", recipe, data, tmp, seed=5, verbose=0)["history"]
             runs.append([{k: v for k, v in row.items() if k != "epoch_seconds"} for row in history])
         self.assertEqual(runs[0], runs[1])
+
+
+class OptimizerTest(unittest.TestCase):
+    def test_cosine_schedule_warms_up_then_decays_to_zero(self):
+        recipe = get_stage("m5").recipe_with(lr=0.1, epochs=10, warmup_epochs=2)
+        schedule = optimizer_for(recipe, steps_per_epoch=100)._learning_rate
+        lr = lambda step: float(keras.ops.convert_to_numpy(schedule(step)))
+        self.assertAlmostEqual(lr(0), 0.0)
+        self.assertAlmostEqual(lr(100), 0.05, places=6)  # half-way up the warm-up
+        self.assertAlmostEqual(lr(200), 0.1, places=6)  # peak
+        self.assertAlmostEqual(lr(600), 0.05, places=6)  # half-way down the cosine
+        self.assertAlmostEqual(lr(1000), 0.0, places=6)
+
+    def test_step_schedule_is_a_plain_lr_for_the_callback_to_set(self):
+        optimizer = optimizer_for(get_stage("m4").recipe, steps_per_epoch=100)
+        self.assertAlmostEqual(float(keras.ops.convert_to_numpy(optimizer.learning_rate)), 0.05)
+        self.assertAlmostEqual(optimizer.momentum, 0.9)
