@@ -151,7 +151,31 @@ def claim_sentence(claim, stats):
             f"over its seeds, {best:.2f}%, {verdict} it.")
 
 
-def stage_writeup(stage, result, next_stage=None, image_prefix="results/"):
+def load_ablations(results_dir, stage):
+    """{name: result} of results/ablations/<name>/<stage>/seeds.json: one change each."""
+    found = {}
+    for path in sorted((Path(results_dir) / "ablations").glob(f"*/{stage}/seeds.json")):
+        found[path.parent.parent.name] = json.loads(path.read_text())
+    return found
+
+
+def ablation_sentences(result, ablations):
+    """Each ablation against the stage's own recipe, same seed, by final and lowest-of-last-4."""
+    own = {run["seed"]: seed_stats(run) for run in result["runs"]}
+    lines = []
+    for name, ablation in ablations.items():
+        run = ablation["runs"][0]
+        theirs, mine = seed_stats(run), own.get(run["seed"])
+        if mine is None:
+            continue
+        lines.append(
+            f"Ablation {name} (`{ablation['command']}`), seed {run['seed']}: final test "
+            f"{theirs['final']:.2f}% and lowest of the last 4 {theirs['min_last4']:.2f}%, against "
+            f"{mine['final']:.2f}% and {mine['min_last4']:.2f}% with the stage's recipe.")
+    return lines
+
+
+def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None):
     """One stage under its title: exactly three headings, Target, Result, Analysis."""
     spec = get_stage(stage)
     stats = [seed_stats(run) for run in result["runs"]]
@@ -179,7 +203,8 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/"):
         "", f"![{stage} curves, seed {first['seed']}]({image_prefix}{result['curves']})",
     ]
     analysis = [fit_sentence(statistics.mean(finals_train), statistics.mean(finals_test)),
-                bar_sentence(stats), claim_sentence(spec.seed_claim, stats)]
+                bar_sentence(stats), claim_sentence(spec.seed_claim, stats),
+                *ablation_sentences(result, ablations or {})]
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target}")
     return "\n".join([f"### {stage}", "", "#### Target", "", spec.target, "", "#### Result", "",
@@ -211,7 +236,8 @@ def results_section(results_dir="results"):
     plot_stage_comparison({stage: r["runs"][0]["test_acc"] for stage, r in results.items()},
                           figure)
     names = list(results)
-    writeups = [stage_writeup(stage, results[stage], names[i + 1] if i + 1 < len(names) else None)
+    writeups = [stage_writeup(stage, results[stage], names[i + 1] if i + 1 < len(names) else None,
+                              ablations=load_ablations(results_dir, stage))
                 for i, stage in enumerate(names)]
     return "\n\n".join([
         "Every number below is read from `results/<stage>/seeds.json` and the run files beside "

@@ -70,14 +70,17 @@ def source_revision():
 
 def optimizer_for(recipe, steps_per_epoch):
     """SGD with the recipe's schedule. Step decay: a number the LearningRateScheduler callback
-    resets each epoch. Cosine: Keras' CosineDecay, warm-up included, advanced every batch."""
+    resets each epoch. Cosine: Keras' CosineDecay (linear warm-up from 0, cosine down to min_lr,
+    then held there for the cool-down epochs), advanced every batch."""
     if recipe.schedule == "step":
         learning_rate = recipe.lr
     else:
         warmup_steps = recipe.warmup_epochs * steps_per_epoch
+        decay_epochs = recipe.epochs - recipe.warmup_epochs - recipe.cooldown_epochs
+        # Past decay_steps, CosineDecay holds lr * alpha: that is the cool-down at min_lr.
         learning_rate = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=0.0 if warmup_steps else recipe.lr,
-            decay_steps=recipe.epochs * steps_per_epoch - warmup_steps,
+            decay_steps=decay_epochs * steps_per_epoch, alpha=recipe.min_lr / recipe.lr,
             warmup_target=recipe.lr if warmup_steps else None, warmup_steps=warmup_steps)
     return keras.optimizers.SGD(learning_rate=learning_rate, momentum=recipe.momentum)
 

@@ -25,7 +25,7 @@ class StageTableTest(unittest.TestCase):
         self.assertTrue(rows[2].startswith("| m1 | 1,622 | 0 | 1,622 | 10 | "))
         self.assertIn("| m4 | 7,905 | 170 | 8,075 | 38 | SGD(m=0.9) lr 0.05, x0.1 every 6 epochs | "
                       "15 | 128 | 0.05 | +-8 deg |", rows[5])
-        self.assertIn("| m5 | 7,432 | 160 | 7,592 |", rows[6])
+        self.assertIn("| m5 | 7,742 | 164 | 7,906 |", rows[6])
 
 
 
@@ -104,6 +104,17 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("No epoch of any seed reaches 99.40%", report.bar_sentence(stats))
         self.assertIn("falls short of", report.claim_sentence(get_stage("m4").seed_claim, stats))
         self.assertIn("over-fit", report.fit_sentence(99.9, 99.2))
+
+    def test_ablations_are_compared_seed_for_seed(self):
+        fake_results(self.results / "ablations" / "no-rotation", "m4",
+                     [{**self.RUNS[0], "test_acc": [98.0, 99.0, 99.1, 99.3, 99.2]}])
+        ablations = report.load_ablations(self.results, "m4")
+        self.assertEqual(list(ablations), ["no-rotation"])
+        text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
+                                    ablations=ablations)
+        self.assertIn("Ablation no-rotation (`python main.py --stage=m4 --seeds=0,1`), seed 0: "
+                      "final test 99.20% and lowest of the last 4 99.00%, against 99.50% and "
+                      "99.40% with the stage's recipe.", text)
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)

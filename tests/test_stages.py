@@ -69,7 +69,7 @@ class SeedTablesTest(unittest.TestCase):
 class ParamCountTest(unittest.TestCase):
     EXPECTED = {  # trainable (as the seed counts), non-trainable (BN moving stats), total
         "m1": (1622, 0, 1622), "m2": (7905, 170, 8075), "m3": (7905, 170, 8075),
-        "m4": (7905, 170, 8075), "m5": (7432, 160, 7592),
+        "m4": (7905, 170, 8075), "m5": (7742, 164, 7906),
     }
 
     def test_params_of_every_stage(self):
@@ -130,15 +130,18 @@ class RegistryTest(unittest.TestCase):
     def test_schedule_settings_belong_to_their_schedule(self):
         cosine = get_stage("m5").recipe
         self.assertEqual((cosine.schedule, cosine.warmup_epochs, cosine.epochs), ("cosine", 2, 15))
+        self.assertEqual((cosine.cooldown_epochs, cosine.min_lr), (3, 0.001))
         cases = [({"schedule": "linear"}, "--schedule must be one of step, cosine"),
                  ({"step_size": 3}, "--step_size must be unset with --schedule=cosine"),
-                 ({"warmup_epochs": 15}, r"--warmup_epochs must be in \[0, --epochs\)")]
+                 ({"warmup_epochs": 12}, "--warmup_epochs must be < --epochs - --cooldown"),
+                 ({"min_lr": 0.2}, r"--min_lr must be in \[0, --lr\)")]
         for overrides, message in cases:
             with self.subTest(**overrides):
                 with self.assertRaisesRegex(ValueError, message):
                     get_stage("m5").recipe_with(**overrides)
-        with self.assertRaisesRegex(ValueError, "--warmup_epochs must be 0 with --schedule=step"):
-            get_stage("m4").recipe_with(warmup_epochs=1)
+        for name, value in (("warmup_epochs", 1), ("cooldown_epochs", 1), ("min_lr", 0.001)):
+            with self.assertRaisesRegex(ValueError, f"--{name} must be 0 with --schedule=step"):
+                get_stage("m4").recipe_with(**{name: value})
 
     def test_dropout_on_a_stage_without_dropout_is_refused(self):
         with self.assertRaisesRegex(ValueError, "stage m1 has no dropout layers"):

@@ -100,15 +100,17 @@ class RepeatabilityTest(unittest.TestCase):
 
 
 class OptimizerTest(unittest.TestCase):
-    def test_cosine_schedule_warms_up_then_decays_to_zero(self):
-        recipe = get_stage("m5").recipe_with(lr=0.1, epochs=10, warmup_epochs=2)
+    def test_cosine_schedule_warms_up_decays_then_cools_down(self):
+        recipe = get_stage("m5").recipe_with(lr=0.1, epochs=12, warmup_epochs=2,
+                                             cooldown_epochs=2, min_lr=0.002)
         schedule = optimizer_for(recipe, steps_per_epoch=100)._learning_rate
         lr = lambda step: float(keras.ops.convert_to_numpy(schedule(step)))
         self.assertAlmostEqual(lr(0), 0.0)
         self.assertAlmostEqual(lr(100), 0.05, places=6)  # half-way up the warm-up
         self.assertAlmostEqual(lr(200), 0.1, places=6)  # peak
-        self.assertAlmostEqual(lr(600), 0.05, places=6)  # half-way down the cosine
-        self.assertAlmostEqual(lr(1000), 0.0, places=6)
+        self.assertAlmostEqual(lr(600), 0.051, places=6)  # half-way down to min_lr
+        for step in (1000, 1100, 1199):  # the cool-down epochs
+            self.assertAlmostEqual(lr(step), 0.002, places=6)
 
     def test_step_schedule_is_a_plain_lr_for_the_callback_to_set(self):
         optimizer = optimizer_for(get_stage("m4").recipe, steps_per_epoch=100)
