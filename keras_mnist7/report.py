@@ -29,10 +29,13 @@ def model_report(model):
 
 
 def schedule_text(recipe):
+    sgd = f"SGD(m={recipe.momentum})"
+    if recipe.schedule == "cosine":
+        return (f"{sgd} lr 0 -> {recipe.lr:g} in {recipe.warmup_epochs} epochs, cosine to "
+                f"{recipe.min_lr:g}, held {recipe.cooldown_epochs} epochs")
     if recipe.step_size is None:
-        return f"SGD(m={recipe.momentum}) lr {recipe.lr:g} constant"
-    return (f"SGD(m={recipe.momentum}) lr {recipe.lr:g}, x{recipe.gamma:g} every "
-            f"{recipe.step_size} epochs")
+        return f"{sgd} lr {recipe.lr:g} constant"
+    return f"{sgd} lr {recipe.lr:g}, x{recipe.gamma:g} every {recipe.step_size} epochs"
 
 
 def stage_table(stages=STAGES):

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The benchmarks behind README's results: full 15-epoch trainings on the whole of MNIST, one
+# after another (one training at a time: they use every core). About 5 minutes per run on
+# 2 CPU cores. Benchmarks, not tests: CI does not run them.
+#
+#   scripts/benchmarks.sh                 # everything, then the report (about 80 minutes)
+#   scripts/benchmarks.sh m1 m2 report    # only these groups, in this order
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-.venv/bin/python}
+train() { "$python" main.py --verbose=2 "$@"; }
+
+m1() { train --stage=m1 --seeds=0 --output_dir=results; }
+m2() { train --stage=m2 --seeds=0 --output_dir=results; }
+m3() { train --stage=m3 --seeds=0 --output_dir=results; }
+m4() { train --stage=m4 --seeds=0,1,2 --output_dir=results; }
+m5() { train --stage=m5 --seeds=0,1,2,3,4 --output_dir=results; }
+
+# One change each to m5's recipe, seed 0, compared with m5's seed 0 in its write-up.
+ablations() {
+  train --stage=m5 --seeds=0 --output_dir=results/ablations/no-rotation --rotation_degrees=0
+  train --stage=m5 --seeds=0 --output_dir=results/ablations/no-dropout --dropout=0
+  train --stage=m5 --seeds=0 --output_dir=results/ablations/m4-step-schedule \
+    --schedule=step --lr=0.05 --step_size=6 --gamma=0.1 --warmup_epochs=0 --cooldown_epochs=0 \
+    --min_lr=0
+}
+
+# The shipped model: the last epoch (not the best one) of m5's seed 0.
+pretrained() {
+  mkdir -p pretrained
+  cp results/m5/seed0/last.keras pretrained/m5.keras
+  cp results/m5/seed0/metrics.json pretrained/m5.metrics.json
+}
+
+report() { "$python" main.py --mode=report; }
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(m1 m2 m3 m4 m5 ablations pretrained report)
+for group in "${groups[@]}"; do
+  echo "== $group"
+  "$group"
+done
