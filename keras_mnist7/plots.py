@@ -35,7 +35,10 @@ def plot_stage_comparison(test_accuracies, path):
     for stage, accuracies in test_accuracies.items():
         axes.plot(range(1, len(accuracies) + 1), accuracies, marker="o", markersize=3, label=stage)
     axes.axhline(99.4, color="grey", linestyle=":", linewidth=1, label="99.40%")
-    axes.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(97.0, 100.0),
+    # Zoomed on the last epochs, where the stages differ; the first two epochs may fall below.
+    later = [acc for accuracies in test_accuracies.values() for acc in accuracies[2:]]
+    bottom = min([97.0, *[acc - 0.3 for acc in later]])
+    axes.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(bottom, 100.0),
              title="Test accuracy per epoch (seed 0 of each stage)")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(alpha=0.3)

@@ -2,11 +2,7 @@
 did), and leave the run's artifacts in its folder while it goes."""
 
 import dataclasses
-import functools
-import importlib.metadata
 import math
-import platform
-import subprocess
 from pathlib import Path
 
 import keras
@@ -14,58 +10,12 @@ import keras
 from keras_mnist7 import pipeline
 from keras_mnist7.artifacts import write_text
 from keras_mnist7.callbacks import EpochTimer, LearningRateLogger, LiveCurves, MetricsWriter
+from keras_mnist7.environment import describe_device, source_revision, versions
 from keras_mnist7.models import build_model, param_counts
 from keras_mnist7.receptive_field import receptive_field
 from keras_mnist7.report import model_report
 
 ARTIFACTS = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt", "metrics.json")
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def describe_device():
-    """The GPU(s) the backend sees, else the CPU: Keras places work on a GPU by itself."""
-    gpus = [d for d in keras.distribution.list_devices() if d.lower().startswith("gpu")]
-    if gpus:
-        return f"GPU ({', '.join(gpus)})"
-    return f"CPU ({cpu_name()}), no GPU visible"
-
-
-def versions():
-    found = {"python": platform.python_version(), "keras": keras.__version__,
-             "backend": keras.config.backend()}
-    for package in ("tensorflow", "numpy"):
-        try:
-            found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return found
-
-
-@functools.cache
-def source_revision():
-    """The git commit of this code, "+dirty" if it has uncommitted changes; None outside git.
-
-    Read once per process, when the first run starts: that is the code the process loaded.
-    """
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,
-                                capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=here, text=True, capture_output=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return commit + ("+dirty" if dirty.strip() else "")
 
 
 def optimizer_for(recipe, steps_per_epoch):

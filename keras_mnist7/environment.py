@@ -1,0 +1,56 @@
+"""What a run ran on: device, library versions, and the git revision of this code."""
+
+import functools
+import importlib.metadata
+import platform
+import subprocess
+from pathlib import Path
+
+import keras
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_device():
+    """The GPU(s) the backend sees, else the CPU: Keras places work on a GPU by itself."""
+    gpus = [d for d in keras.distribution.list_devices() if d.lower().startswith("gpu")]
+    if gpus:
+        return f"GPU ({', '.join(gpus)})"
+    return f"CPU ({cpu_name()}), no GPU visible"
+
+
+def versions():
+    found = {"python": platform.python_version(), "keras": keras.__version__,
+             "backend": keras.config.backend()}
+    for package in ("tensorflow", "numpy"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+@functools.cache
+def source_revision():
+    """The git commit of this code, "+dirty" if it has uncommitted changes; None outside git.
+
+    Read once per process, when the first run starts: that is the code the process loaded.
+    """
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,
+                                capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=here, text=True, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty.strip() else "")
