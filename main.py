@@ -22,8 +22,8 @@ flags.DEFINE_enum("mode", "train", ["train", "stages", "report"],
                   "the stage write-ups from --results_dir into README.md.")
 flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
 flags.DEFINE_integer("epochs", None, "Epochs to train (stage default: 15).")
-flags.DEFINE_integer("batch_size", None, "Training batch size (stage default: 128).")
-flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4: 0.05, m5: 0.1).")
+flags.DEFINE_integer("batch_size", None, "Training batch size (m1-m4: 128, m5: 64).")
+flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4, m5: 0.05).")
 flags.DEFINE_float("momentum", None, "SGD momentum (stage default: 0.9).")
 flags.DEFINE_enum("schedule", None, ["step", "cosine"],
                   "lr schedule: step (PyTorch's StepLR; m1-m4) or cosine (warm-up, then Keras' "

@@ -20,6 +20,7 @@ m5() { train --stage=m5 --seeds=0,1,2,3,4 --output_dir=results; }
 ablations() {
   train --stage=m5 --seeds=0 --output_dir=results/ablations/no-rotation --rotation_degrees=0
   train --stage=m5 --seeds=0 --output_dir=results/ablations/no-dropout --dropout=0
+  train --stage=m5 --seeds=0 --output_dir=results/ablations/batch-128 --batch_size=128 --lr=0.1
   train --stage=m5 --seeds=0 --output_dir=results/ablations/m4-step-schedule \
     --schedule=step --lr=0.05 --step_size=6 --gamma=0.1 --warmup_epochs=0 --cooldown_epochs=0 \
     --min_lr=0
