@@ -58,6 +58,11 @@ def stage_table(stages=STAGES):
 BAR = 99.40  # the assignment's test accuracy, to hold in each of the last 4 epochs
 
 
+def params_text(params):
+    return (f"trainable {params['trainable']:,} / non-trainable {params['non_trainable']:,} / "
+            f"total {params['total']:,}")
+
+
 def seed_stats(run):
     """Best, last-4 and first-at-the-bar of one run's test accuracies (percent)."""
     test = run["test_acc"]
@@ -71,8 +76,7 @@ def seed_stats(run):
 
 def seeds_table(result):
     """Markdown: one row per seed, then the aggregate (mean +- sample std over seeds)."""
-    lines = [f"{result['stage']}: {result['epochs']} epochs, params trainable "
-             f"{result['params']['trainable']:,} / total {result['params']['total']:,}; "
+    lines = [f"{result['stage']}: {result['epochs']} epochs, params {params_text(result['params'])}; "
              f"{result['device']}", "",
              "| seed | best test % (epoch) | last 4 test % | min of last 4 | first epoch >= "
              f"{BAR:.2f} | median epoch s |", "|--:|--:|---|--:|--:|--:|"]
@@ -190,8 +194,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     spread = statistics.stdev(finals_test) if len(finals_test) > 1 else 0.0
     median_seconds = statistics.median(t for run in result["runs"] for t in run["epoch_seconds"])
     result_lines = [
-        f"- Params: trainable {params['trainable']:,} / non-trainable "
-        f"{params['non_trainable']:,} / total {params['total']:,}",
+        f"- Params: {params_text(params)}",
         f"- Receptive field: {result['first_run']['receptive_field']} px",
         f"- Epochs: {result['epochs']}; seeds: {seeds}",
         f"- Seed {first['seed']}: best train {max(first['train_acc']):.2f}%, best test "
@@ -216,7 +219,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
 
 
 def comparison_table(results):
-    lines = ["| stage | params trainable / total | RF | seeds | best test % | final test % "
+    lines = ["| stage | params trainable / non-trainable / total | RF | seeds | best test % | final test % "
              "(mean +- std) | lowest of last 4 % | seeds holding 99.40 |",
              "|---|--:|--:|--:|--:|--:|--:|--:|"]
     for stage, result in results.items():
@@ -224,7 +227,8 @@ def comparison_table(results):
         finals = [s["final"] for s in stats]
         spread = statistics.stdev(finals) if len(finals) > 1 else 0.0
         lines.append(
-            f"| {stage} | {result['params']['trainable']:,} / {result['params']['total']:,} | "
+            f"| {stage} | {result['params']['trainable']:,} / {result['params']['non_trainable']:,} / "
+            f"{result['params']['total']:,} | "
             f"{result['first_run']['receptive_field']} | {len(stats)} | "
             f"{max(s['best'] for s in stats):.2f} | {statistics.mean(finals):.2f} +- {spread:.2f} | "
             f"{min(s['min_last4'] for s in stats):.2f} | "
@@ -235,6 +239,8 @@ def comparison_table(results):
 def results_section(results_dir="results"):
     """README's results part: comparison table, one figure of every stage, the write-ups."""
     results = {stage: r for stage in STAGES if (r := load_results(results_dir, stage))}
+    for stage, result in results.items():  # tables in the current format, from seeds.json
+        write_text(Path(results_dir) / stage / "seeds.md", seeds_table(result) + "\n")
     figure = Path(results_dir) / "stages.png"
     plot_stage_comparison({stage: r["runs"][0]["test_acc"] for stage, r in results.items()},
                           figure)

@@ -32,7 +32,7 @@ class StageTableTest(unittest.TestCase):
 
 class SeedsTableTest(unittest.TestCase):
     RESULT = {"stage": "m9", "epochs": 5, "device": "CPU (test)",
-              "params": {"trainable": 7000, "total": 7500},
+              "params": {"trainable": 7000, "non_trainable": 100, "total": 7100},
               "runs": [{"seed": 0, "test_acc": [98.0, 99.41, 99.45, 99.40, 99.50],
                         "epoch_seconds": [10, 11, 30, 12, 9]},
                        {"seed": 1, "test_acc": [98.5, 99.0, 99.39, 99.6, 99.7],
@@ -122,8 +122,10 @@ class WriteupTest(unittest.TestCase):
         section = report.results_section(self.results)
         self.assertTrue((self.results / "stages.png").read_bytes().startswith(b"\x89PNG"))
         self.assertLess(section.index("### m4"), section.index("### m5"))
-        self.assertIn("| m5 | 7,432 / 7,592 | 18 | 2 | 99.70 | 99.60 +- 0.14 | 99.40 | 2 of 2 |",
+        self.assertIn("| m5 | 7,432 / 160 / 7,592 | 18 | 2 | 99.70 | 99.60 +- 0.14 | 99.40 | 2 of 2 |",
                       section)
+        self.assertIn("params trainable 7,432 / non-trainable 160 / total 7,592",
+                      (self.results / "m5" / "seeds.md").read_text())
         readme = self.results / "README.md"
         readme.write_text(f"intro\n{report.README_BEGIN}\nold\n{report.README_END}\nafter\n")
         report.update_readme(readme, "new section")
