@@ -90,9 +90,10 @@ def seeds_table(result):
     mean = statistics.mean(finals)
     std = statistics.stdev(finals) if len(finals) > 1 else 0.0
     holding = sum(s["holds_bar"] for s in stats)
-    lines += ["", f"Final test accuracy over {len(finals)} seeds: {mean:.2f} +- {std:.2f} % "
-                  f"(mean +- sample std). Seeds with every one of the last 4 epochs >= {BAR:.2f}%: "
-                  f"{holding} of {len(finals)}."]
+    over = f"{len(finals)} seeds: {mean:.2f} +- {std:.2f} % (mean +- sample std)" \
+        if len(finals) > 1 else f"1 seed: {mean:.2f} %"
+    lines += ["", f"Final test accuracy over {over}. Seeds with every one of the last 4 epochs "
+                  f">= {BAR:.2f}%: {holding} of {len(finals)}."]
     return "\n".join(lines)
 
 
