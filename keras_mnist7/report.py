@@ -117,22 +117,38 @@ def load_results(results_dir, stage):
     return result
 
 
+def over_seeds(finals):
+    """Final test accuracy across seeds: mean +- sample std, or the one value."""
+    if len(finals) == 1:
+        return f"Final test {finals[0]:.2f}% (1 seed)"
+    return (f"Final test over {len(finals)} seeds {statistics.mean(finals):.2f} +- "
+            f"{statistics.stdev(finals):.2f}% (mean +- sample std)")
+
+
 def _pct(values):
     return ", ".join(f"{v:.2f}" for v in values)
 
 
-def fit_sentence(train_final, test_final):
-    gap = train_final - test_final
+def fit_sentence(train_mean, test_mean):
+    """Under- or over-fitting, from train and test accuracy averaged over the last 4 epochs."""
+    gap = train_mean - test_mean
+    where = f"over the last 4 epochs, train averages {train_mean:.2f}% and test {test_mean:.2f}%"
     if gap < 0:
-        return (f"Final train accuracy ({train_final:.2f}%, measured with dropout and augmentation "
-                f"on) is {-gap:.2f} points below test ({test_final:.2f}%): no over-fitting; the "
-                "network is held back by capacity or by what makes training harder "
-                "(under-fitting).")
+        return (f"{where[0].upper()}{where[1:]}: train (measured with dropout and augmentation "
+                f"on) stays {-gap:.2f} points below test, so no over-fitting; what holds the "
+                "network back is capacity or what makes training harder (under-fitting).")
     if gap < 0.3:
-        return (f"Train and test end {gap:.2f} points apart ({train_final:.2f}% / "
-                f"{test_final:.2f}%): a close fit, no sign of over-fitting.")
-    return (f"Train ends {gap:.2f} points above test ({train_final:.2f}% / {test_final:.2f}%): "
-            "the network starts to over-fit.")
+        return (f"{where[0].upper()}{where[1:]}: {gap:.2f} points apart, a close fit with no "
+                "sign of over-fitting.")
+    return (f"{where[0].upper()}{where[1:]}: train is {gap:.2f} points above test, the "
+            "network starts to over-fit.")
+
+
+def stability_sentence(stats):
+    swing = max(max(s["last4"]) - min(s["last4"]) for s in stats)
+    verdict = "steady" if swing <= 0.15 else "not settled"
+    return (f"The last 4 epochs of a seed span at most {swing:.2f} points: the curve is "
+            f"{verdict} at the end.")
 
 
 def bar_sentence(stats):
@@ -145,6 +161,9 @@ def bar_sentence(stats):
     if best < BAR:
         return (f"No epoch of any seed reaches {BAR:.2f}% (best {best:.2f}%): the assignment's "
                 "bar is not met.")
+    if holding == 0:
+        return (f"No seed holds >= {BAR:.2f}% in each of the last 4 epochs (best single epoch "
+                f"{best:.2f}%, lowest of the last 4 {lowest:.2f}%): the bar is not met.")
     return (f"Only {holding} of {len(stats)} seeds hold >= {BAR:.2f}% in each of the last 4 epochs "
             f"(lowest of those epochs: {lowest:.2f}%): the bar is not met consistently.")
 
@@ -153,10 +172,11 @@ def claim_sentence(claim, stats):
     best = max(s["best"] for s in stats)
     if claim is None:
         return None
+    reaching = sum(s["best"] >= claim["best_test"] for s in stats)
     verdict = "matches or beats" if best >= claim["best_test"] else "falls short of"
     return (f"The seed's write-up reports best test {claim['best_test']:.2f}% (train "
-            f"{claim['best_train']:.2f}%) for this stage; this reproduction's best test accuracy "
-            f"over its seeds, {best:.2f}%, {verdict} it.")
+            f"{claim['best_train']:.2f}%) for this stage; this reproduction's best test accuracy, "
+            f"{best:.2f}%, {verdict} it ({reaching} of {len(stats)} seeds reach it).")
 
 
 def load_ablations(results_dir, stage):
@@ -189,10 +209,8 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     stats = [seed_stats(run) for run in result["runs"]]
     first, first_stats = result["runs"][0], stats[0]
     finals_test = [s["final"] for s in stats]
-    finals_train = [run["train_acc"][-1] for run in result["runs"]]
     params = result["params"]
     seeds = ", ".join(str(run["seed"]) for run in result["runs"])
-    spread = statistics.stdev(finals_test) if len(finals_test) > 1 else 0.0
     median_seconds = statistics.median(t for run in result["runs"] for t in run["epoch_seconds"])
     result_lines = [
         f"- Params: {params_text(params)}",
@@ -201,16 +219,17 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
         f"- Seed {first['seed']}: best train {max(first['train_acc']):.2f}%, best test "
         f"{first_stats['best']:.2f}% (epoch {first_stats['best_epoch']}); last 4 test "
         f"{_pct(first_stats['last4'])}%",
-        f"- All {len(stats)} seeds: final test {statistics.mean(finals_test):.2f} +- {spread:.2f}% "
-        f"(mean +- sample std); lowest of the last 4 epochs {min(s['min_last4'] for s in stats):.2f}"
-        f"%; seeds with each of the last 4 >= {BAR:.2f}%: {sum(s['holds_bar'] for s in stats)} "
-        f"of {len(stats)}",
+        f"- {over_seeds(finals_test)}; lowest of the last 4 epochs "
+        f"{min(s['min_last4'] for s in stats):.2f}%; seeds with each of the last 4 >= {BAR:.2f}%: "
+        f"{sum(s['holds_bar'] for s in stats)} of {len(stats)}",
         f"- Median epoch time: {median_seconds:.1f} s ({result['device']})",
         f"- From `{Path('results') / stage / 'seeds.json'}`, made by `{result['command']}`",
         "", f"![{stage} curves, seed {first['seed']}]({image_prefix}{result['curves']})",
     ]
-    analysis = [fit_sentence(statistics.mean(finals_train), statistics.mean(finals_test)),
-                bar_sentence(stats), claim_sentence(spec.seed_claim, stats),
+    last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-4:])
+    analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc")),
+                stability_sentence(stats), bar_sentence(stats),
+                claim_sentence(spec.seed_claim, stats),
                 *ablation_sentences(result, ablations or {})]
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target}")
@@ -226,12 +245,13 @@ def comparison_table(results):
     for stage, result in results.items():
         stats = [seed_stats(run) for run in result["runs"]]
         finals = [s["final"] for s in stats]
-        spread = statistics.stdev(finals) if len(finals) > 1 else 0.0
+        final = (f"{statistics.mean(finals):.2f} +- {statistics.stdev(finals):.2f}"
+                 if len(finals) > 1 else f"{finals[0]:.2f}")
         lines.append(
             f"| {stage} | {result['params']['trainable']:,} / {result['params']['non_trainable']:,} / "
             f"{result['params']['total']:,} | "
             f"{result['first_run']['receptive_field']} | {len(stats)} | "
-            f"{max(s['best'] for s in stats):.2f} | {statistics.mean(finals):.2f} +- {spread:.2f} | "
+            f"{max(s['best'] for s in stats):.2f} | {final} | "
             f"{min(s['min_last4'] for s in stats):.2f} | "
             f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} |")
     return "\n".join(lines)
