@@ -18,8 +18,12 @@ def plot_curves(history, path, title):
     for key, label in (("loss", "train"), ("val_loss", "test")):
         loss_axes.plot(epochs, [row[key] for row in history], marker="o", label=label)
     acc_axes.axhline(99.4, color="grey", linestyle=":", linewidth=1, label="99.40%")
+    if len(history) > 2:  # zoom past the first epoch, where the stages differ
+        later = [100.0 * row[key] for row in history[1:] for key in ("accuracy", "val_accuracy")]
+        acc_axes.set_ylim(min(later) - 0.3, max(100.0 * row["accuracy"] for row in history) + 0.3)
     acc_axes.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title}: accuracy")
-    loss_axes.set(xlabel="epoch", ylabel="cross-entropy", title=f"{title}: loss")
+    loss_axes.set(xlabel="epoch", ylabel="cross-entropy (log scale)", yscale="log",
+                  title=f"{title}: loss")
     for axes in (acc_axes, loss_axes):
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.grid(alpha=0.3)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from keras_mnist7.artifacts import write_text
 from keras_mnist7.models import build_model, param_counts
-from keras_mnist7.plots import plot_stage_comparison
+from keras_mnist7.plots import plot_curves, plot_stage_comparison
 from keras_mnist7.receptive_field import format_table, receptive_field, receptive_field_table
 from keras_mnist7.stages import STAGES, get_stage
 
@@ -260,8 +260,12 @@ def comparison_table(results):
 def results_section(results_dir="results"):
     """README's results part: comparison table, one figure of every stage, the write-ups."""
     results = {stage: r for stage in STAGES if (r := load_results(results_dir, stage))}
-    for stage, result in results.items():  # tables in the current format, from seeds.json
+    for stage, result in results.items():  # tables and curves redrawn from the run files
         write_text(Path(results_dir) / stage / "seeds.md", seeds_table(result) + "\n")
+        for run in result["runs"]:
+            run_dir = Path(results_dir) / stage / f"seed{run['seed']}"
+            history = json.loads((run_dir / "metrics.json").read_text())["history"]
+            plot_curves(history, run_dir / "curves.png", f"{stage} (seed {run['seed']})")
     figure = Path(results_dir) / "stages.png"
     plot_stage_comparison({stage: r["runs"][0]["test_acc"] for stage, r in results.items()},
                           figure)

@@ -55,8 +55,10 @@ def fake_results(results_dir, stage, runs, params=None):
     stage_dir = Path(results_dir) / stage
     for run in runs:
         (stage_dir / f"seed{run['seed']}").mkdir(parents=True)
+        history = [{"epoch": e + 1, "accuracy": t / 100, "val_accuracy": v / 100, "loss": 0.1,
+                    "val_loss": 0.1} for e, (t, v) in enumerate(zip(run["train_acc"], run["test_acc"]))]
         (stage_dir / f"seed{run['seed']}" / "metrics.json").write_text(
-            json.dumps({"receptive_field": 18}))
+            json.dumps({"receptive_field": 18, "history": history}))
     params = params or {"trainable": 7432, "non_trainable": 160, "total": 7592}
     (stage_dir / "seeds.json").write_text(json.dumps({
         "stage": stage, "params": params, "epochs": len(runs[0]["test_acc"]), "runs": runs,
@@ -127,6 +129,7 @@ class WriteupTest(unittest.TestCase):
         fake_results(self.results, "m5", self.RUNS)
         section = report.results_section(self.results)
         self.assertTrue((self.results / "stages.png").read_bytes().startswith(b"\x89PNG"))
+        self.assertTrue((self.results / "m5" / "seed1" / "curves.png").is_file())
         self.assertLess(section.index("### m4"), section.index("### m5"))
         self.assertIn("| m5 | 7,432 / 160 / 7,592 | 18 | 2 | 99.70 | 99.60 +- 0.14 | 99.40 | 2 of 2 |",
                       section)
