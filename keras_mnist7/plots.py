@@ -34,19 +34,20 @@ def plot_curves(history, path, title):
 
 
 def plot_stage_comparison(test_accuracies, path):
-    """Test accuracy (%) per epoch of every stage in one figure: {stage: [per-epoch %]}."""
-    figure, axes = plt.subplots(figsize=(8, 4.5))
-    for stage, accuracies in test_accuracies.items():
-        axes.plot(range(1, len(accuracies) + 1), accuracies, marker="o", markersize=3, label=stage)
-    axes.axhline(99.4, color="grey", linestyle=":", linewidth=1, label="99.40%")
-    # Zoomed on the last epochs, where the stages differ; the first two epochs may fall below.
-    later = [acc for accuracies in test_accuracies.values() for acc in accuracies[2:]]
-    bottom = min([97.0, *[acc - 0.3 for acc in later]])
-    axes.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(bottom, 100.0),
-             title="Test accuracy per epoch (seed 0 of each stage)")
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.grid(alpha=0.3)
-    axes.legend(loc="lower right")
+    """Test accuracy (%) per epoch of every stage, {stage: [per-epoch %]}: all of it on the
+    left, and on the right a zoom on 98-100%, where the later stages differ."""
+    figure, axes_pair = plt.subplots(1, 2, figsize=(12, 4.5))
+    for axes, title in zip(axes_pair, ("all epochs", "zoom on 98-100%")):
+        for stage, accuracies in test_accuracies.items():
+            axes.plot(range(1, len(accuracies) + 1), accuracies, marker="o", markersize=3,
+                      label=stage)
+        axes.axhline(99.4, color="grey", linestyle=":", linewidth=1, label="99.40%")
+        axes.set(xlabel="epoch", ylabel="test accuracy (%)",
+                 title=f"Test accuracy per epoch, seed 0: {title}")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(alpha=0.3)
+        axes.legend(loc="lower right")
+    axes_pair[1].set_ylim(98.0, 100.0)
     figure.tight_layout()
     write_atomic(path, lambda temp: figure.savefig(temp, format="png", dpi=100))
     plt.close(figure)
