@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The benchmarks behind README's results: full 15-epoch trainings on the whole of MNIST, one
-# after another (one training at a time: they use every core). About 5 minutes per run on
-# 2 CPU cores. Benchmarks, not tests: CI does not run them.
+# after another (one training at a time: they use every core). Each stage's median epoch
+# time is in its results/<stage>/seeds.md. Benchmarks, not tests: CI does not run them.
 #
-#   scripts/benchmarks.sh                 # everything, then the report (about 80 minutes)
+#   scripts/benchmarks.sh                 # everything, then the report
 #   scripts/benchmarks.sh m1 m2 report    # only these groups, in this order
 set -euo pipefail
 cd "$(dirname "$0")/.."
