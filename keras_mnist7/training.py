@@ -15,9 +15,6 @@ from keras_mnist7.models import build_model, param_counts
 from keras_mnist7.receptive_field import receptive_field
 from keras_mnist7.report import model_report
 
-ARTIFACTS = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt", "metrics.json")
-
-
 def optimizer_for(recipe, steps_per_epoch):
     """SGD with the recipe's schedule. Step decay: a number the LearningRateScheduler callback
     resets each epoch. Cosine: Keras' CosineDecay (linear warm-up from 0, cosine down to min_lr,

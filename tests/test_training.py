@@ -11,8 +11,10 @@ import keras
 import numpy as np
 
 from keras_mnist7.stages import get_stage
-from keras_mnist7.training import ARTIFACTS, optimizer_for, train
+from keras_mnist7.training import optimizer_for, train
 from tests.helpers import mnist_subset, run_python
+
+ARTIFACTS = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt", "metrics.json")
 
 RELOAD_ELSEWHERE = """
 import importlib.util, sys
