@@ -1,30 +1,49 @@
-"""Train one stage of the keras_mnist7 study on MNIST.
+"""Train a stage of the keras_mnist7 study on MNIST, or use a trained model.
 
     python main.py --stage=m3
     python main.py --stage=m4 --epochs=15 --lr=0.05 --step_size=6 --gamma=0.1
+    python main.py --mode=evaluate --model=pretrained/m5.keras
+    python main.py --mode=predict --model=pretrained/m5.keras --images=samples
+    python main.py --mode=export --model=pretrained/m5.keras --export_dir=exported
 
 A recipe flag left unset keeps the stage's default (keras_mnist7/stages.py). Artifacts go to
 <output_dir>/<stage>/: history.csv, curves.png, best.keras, last.keras, summary.txt, metrics.json.
+The same command run again resumes an unfinished run, or says the run is finished.
 """
 
 import dataclasses
 import os
 import sys
+from pathlib import Path
 
 from absl import app, flags
 
-from keras_mnist7.artifacts import prepare_run_dir
+from keras_mnist7.artifacts import (check_model_file, describe_outcome, ensure_writable,
+                                    prepare_run_dir)
 from keras_mnist7.data import DataError, load_mnist
+from keras_mnist7.digits import image_files
+from keras_mnist7.run_state import RunConflict, clear_run, read_metrics, run_identity, run_status
 from keras_mnist7.stages import STAGES, Recipe, get_stage
 
-flags.DEFINE_enum("mode", "train", ["train", "stages", "report"],
-                  "train: train --stage; stages: print the stage table (markdown); report: write "
-                  "the stage write-ups from --results_dir into README.md.")
+flags.DEFINE_enum("mode", "train", ["train", "evaluate", "predict", "export", "stages", "report"],
+                  "train: train --stage; evaluate: --model on the test set (confusion.png, "
+                  "mistakes.png); predict: --model on --images; export: --model to SavedModel, "
+                  "LiteRT and ONNX in --export_dir; stages: print the stage table (markdown); "
+                  "report: write the stage write-ups from --results_dir into README.md.")
+flags.DEFINE_string("model", None, "evaluate, predict, export: a .keras model file.")
+flags.DEFINE_list("images", None,
+                  "predict: image files (PNG, JPEG, ...) and folders of them, comma-separated.")
+flags.DEFINE_bool("json", False, "predict: print one JSON list instead of one line per file.")
+flags.DEFINE_string("export_dir", None,
+                    "export: the folder to create (it must not exist); unset: <model>_export "
+                    "beside the model.")
 flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
 flags.DEFINE_integer("epochs", None, "Epochs to train (stage default: 15).")
 flags.DEFINE_integer("batch_size", None, "Training batch size (m1-m4: 128, m5: 64).")
 flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4, m5: 0.05).")
 flags.DEFINE_float("momentum", None, "SGD momentum (stage default: 0.9).")
+flags.DEFINE_float("weight_decay", None,
+                   "SGD's decoupled weight decay, w -= lr * weight_decay * w each step (m1-m4: 0).")
 flags.DEFINE_enum("schedule", None, ["step", "cosine"],
                   "lr schedule: step (PyTorch's StepLR; m1-m4) or cosine (warm-up, then Keras' "
                   "CosineDecay; m5).")
@@ -45,7 +64,16 @@ flags.DEFINE_list("seeds", None,
                   "and summarize them in <output_dir>/<stage>/seeds.json and seeds.md.")
 flags.DEFINE_string("data_dir", None,
                     "Folder with mnist.npz or the four MNIST IDX files; unset: found by itself.")
-flags.DEFINE_string("output_dir", "runs", "Runs are written to <output_dir>/<stage>/.")
+flags.DEFINE_integer("train_size", None,
+                     "Train on the first N training images only (a quick smoke run); the test "
+                     "set stays whole. Unset: all 60,000.", lower_bound=1)
+flags.DEFINE_string("output_dir", "runs",
+                    "Runs are written to <output_dir>/<stage>/; evaluate writes to it when "
+                    "given (default: beside --model).")
+flags.DEFINE_bool("overwrite", False,
+                  "Delete the run already in <output_dir>/<stage>/ (its files only) and train "
+                  "again. Without it, the same command resumes an unfinished run, reports a "
+                  "finished one, and refuses to touch a run of other settings.")
 flags.DEFINE_string("results_dir", "results",
                     "--mode=report reads the benchmarks (<stage>/seeds.json) from here.")
 flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"],
@@ -83,6 +111,47 @@ def parse_seeds(values):
     return seeds
 
 
+def load_data(data_dir, train_size):
+    (x_train, y_train), test = load_mnist(data_dir)
+    return (x_train[:train_size], y_train[:train_size]), test
+
+
+def check_runs(run_dir, seeds, recipe, data):
+    """Every run folder this command will train into: new, resumable or finished (else an
+    error, before any work). --overwrite clears them first. Returns {folder: status}."""
+    (x_train, _), (x_test, _) = data
+    folders = {seed: run_dir if seeds is None else run_dir / f"seed{seed}"
+               for seed in (seeds or [FLAGS.seed])}
+    statuses = {}
+    for seed, folder in folders.items():
+        if FLAGS.overwrite:
+            clear_run(folder)
+        identity = run_identity(FLAGS.stage, recipe, seed, len(x_train), len(x_test))
+        statuses[folder] = run_status(folder, identity)
+    return statuses
+
+
+def check_model_flags():
+    """evaluate, predict, export: the model file and the mode's own flags, checked up front.
+    Returns where the mode writes (None for predict)."""
+    if FLAGS.model is None:
+        raise ValueError(f"--mode={FLAGS.mode} needs --model=PATH.keras")
+    model = check_model_file(FLAGS.model)
+    if FLAGS.mode == "predict":
+        if not FLAGS.images:
+            raise ValueError("--mode=predict needs --images=FILE_OR_FOLDER[,...]")
+        if not image_files(FLAGS.images):
+            raise ValueError(f"--images {','.join(FLAGS.images)}: no image files there")
+        return None
+    if FLAGS.mode == "evaluate":
+        return ensure_writable(FLAGS.output_dir if FLAGS["output_dir"].present else model.parent)
+    export_dir = Path(FLAGS.export_dir or model.parent / f"{model.stem}_export")
+    if export_dir.exists():
+        raise ValueError(f"--export_dir {export_dir} already exists: remove it or name another")
+    ensure_writable(export_dir.parent, flag="--export_dir")
+    return export_dir
+
+
 def main(argv):
     if len(argv) > 1:
         fail(f"unexpected arguments {argv[1:]}; flags look like --stage=m3")
@@ -90,39 +159,47 @@ def main(argv):
         recipe = get_stage(FLAGS.stage).recipe_with(**{name: FLAGS[name].value
                                                         for name in RECIPE_FLAGS})
         seeds = parse_seeds(FLAGS.seeds)
+        if FLAGS.mode in ("evaluate", "predict", "export"):
+            destination = check_model_flags()
+        if FLAGS.mode in ("train", "evaluate", "export"):
+            data = load_data(FLAGS.data_dir, FLAGS.train_size)
         if FLAGS.mode == "train":
-            data = load_mnist(FLAGS.data_dir)
             run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
-    except (ValueError, OSError, DataError) as err:
+            statuses = check_runs(run_dir, seeds, recipe, data)
+    except (ValueError, OSError, DataError, RunConflict) as err:
         fail(err)
+    if FLAGS.mode == "train" and seeds is None and statuses[run_dir] == "finished":
+        print(f"[finished] {run_dir} already holds this run, finished; pass --overwrite to "
+              "train it again")
+        print(describe_outcome(FLAGS.stage, run_dir, read_metrics(run_dir)))
+        return
 
     # TensorFlow loads only now, once the flags are accepted: it prints start-up lines that
     # TF_CPP_MIN_LOG_LEVEL does not silence (TF 2.21), which would bury a one-line error.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from keras_mnist7.benchmark import run_seeds
-    from keras_mnist7.report import results_section, seeds_table, stage_table, update_readme
-    from keras_mnist7.training import train
+    from keras_mnist7 import commands
+    from keras_mnist7.report import results_section, stage_table, update_readme
 
     if FLAGS.mode == "stages":
         print(stage_table())
-        return
-    if FLAGS.mode == "report":
+    elif FLAGS.mode == "report":
         update_readme("README.md", results_section(FLAGS.results_dir))
         print(f"README.md: results section rewritten from {FLAGS.results_dir}/")
-        return
-    verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
-    command = " ".join(["python", "main.py", *sys.argv[1:]])
-    if seeds is not None:
-        result = run_seeds(FLAGS.stage, recipe, data, FLAGS.output_dir, seeds, verbose, command)
-        print(f"[done] {run_dir}/seeds.json\n{seeds_table(result)}")
-        return
-    metrics = train(FLAGS.stage, recipe, data, run_dir, seed=FLAGS.seed, verbose=verbose,
-                    command=command)
-    summary = metrics["summary"]
-    print(f"[done] {FLAGS.stage}: best test {summary['best_test_acc']['pct']:.2f}% "
-          f"(epoch {summary['best_test_acc']['epoch']}), last 4 epochs "
-          f"{', '.join(f'{a:.2f}' for a in summary['last4_test_acc'])}%, "
-          f"median epoch {summary['median_epoch_seconds']:.1f}s -> {run_dir}/")
+    elif FLAGS.mode == "train":
+        verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
+        command = " ".join(["python", "main.py", *sys.argv[1:]])
+        commands.train_stage(FLAGS.stage, recipe, data, run_dir, FLAGS.seed, seeds, verbose,
+                             command)
+    else:
+        try:
+            if FLAGS.mode == "evaluate":
+                commands.evaluate_model(FLAGS.model, destination, data[1])
+            elif FLAGS.mode == "predict":
+                sys.exit(commands.predict_files(FLAGS.model, FLAGS.images, FLAGS.json))
+            else:
+                commands.export_model(FLAGS.model, destination, data)
+        except ValueError as err:
+            fail(err)
 
 
 if __name__ == "__main__":

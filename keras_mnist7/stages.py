@@ -19,6 +19,7 @@ class Recipe:
     batch_size: int = 128
     lr: float = 0.01
     momentum: float = 0.9
+    weight_decay: float = 0.0  # Keras SGD's decoupled decay: w -= lr * weight_decay * w per step
     schedule: str = "step"  # "step": PyTorch's StepLR; "cosine": warm-up, then cosine to 0
     step_size: int | None = None  # step: epochs between lr decays; None: constant lr
     gamma: float = 0.1  # step: lr factor at each decay
@@ -34,6 +35,7 @@ class Recipe:
             ("batch_size", self.batch_size >= 1, ">= 1"),
             ("lr", self.lr > 0, "> 0"),
             ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
+            ("weight_decay", 0 <= self.weight_decay < 1, "in [0, 1)"),
             ("step_size", self.step_size is None or self.step_size >= 1, ">= 1"),
             ("gamma", 0 < self.gamma <= 1, "in (0, 1]"),
             ("dropout", self.dropout is None or 0 <= self.dropout < 1, "in [0, 1)"),

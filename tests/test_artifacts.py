@@ -47,5 +47,26 @@ class SummaryTest(unittest.TestCase):
         self.assertEqual((summary["epochs_run"], summary["median_epoch_seconds"]), (5, 11))
 
 
+class ModelFileTest(unittest.TestCase):
+    def test_missing_or_foreign_files_are_refused_before_keras_loads(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            text = Path(tmp, "notes.keras")
+            text.write_text("not a model")
+            with self.assertRaisesRegex(ValueError, "no such file; train a model first"):
+                artifacts.check_model_file(Path(tmp, "missing.keras"))
+            with self.assertRaisesRegex(ValueError, "not a Keras model file"):
+                artifacts.check_model_file(text)
+
+
+class OutcomeTest(unittest.TestCase):
+    def test_a_stopped_run_says_why_and_where_its_best_model_is(self):
+        metrics = {"summary": {"best_test_acc": {"epoch": 1, "pct": 11.35}},
+                   "stopped": "the loss became NaN or infinite in epoch 2 (TerminateOnNaN)"}
+        self.assertEqual(artifacts.describe_outcome("m1", "runs/m1", metrics),
+                         "[stopped] m1: the loss became NaN or infinite in epoch 2 "
+                         "(TerminateOnNaN); try a lower --lr. best.keras keeps epoch 1 "
+                         "(11.35% test) -> runs/m1/")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,3 +1,4 @@
+import csv
 import json
 import tempfile
 import unittest
@@ -6,16 +7,21 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from keras_mnist7.callbacks import EpochTimer, LearningRateLogger, LiveCurves, MetricsWriter
+from keras_mnist7.callbacks import (EpochTimer, HistoryCsv, LearningRateLogger, LiveCurves,
+                                   MetricsWriter, PublishCheckpoints)
+
+
+def tiny_model():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(inputs))
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, np.random.rand(64, 4).astype("float32"), np.random.randint(0, 10, 64)
 
 
 class CallbacksTest(unittest.TestCase):
     def test_each_epoch_is_timed_plotted_and_written_as_it_ends(self):
-        keras.utils.set_random_seed(0)
-        inputs = keras.Input((4,))
-        model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(inputs))
-        model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
-        x, y = np.random.rand(64, 4).astype("float32"), np.random.randint(0, 10, 64)
+        model, x, y = tiny_model()
         written = []
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -38,6 +44,47 @@ class CallbacksTest(unittest.TestCase):
         self.assertEqual([row["epoch"] for row in final["history"]], [1, 2, 3])
         self.assertEqual(final["summary"]["epochs_run"], 3)
         self.assertEqual(writer.metrics, final)
+        self.assertNotIn("stopped", final)
+
+    def test_a_resumed_run_continues_the_rows_on_record_and_drops_those_past_the_backup(self):
+        model, x, y = tiny_model()
+        # On record: epochs 1-3, but the backup holds 2 (a kill between the files and it).
+        previous = [{"epoch": e, "loss": 9.0, "accuracy": 0.1, "val_loss": 9.0,
+                     "val_accuracy": 0.1, "epoch_seconds": 1.0} for e in (1, 2, 3)]
+        with tempfile.TemporaryDirectory() as tmp:
+            csv_path = Path(tmp, "history.csv")
+            writer = MetricsWriter(Path(tmp, "metrics.json"), {}, previous)
+            model.fit(x, y, validation_data=(x, y), initial_epoch=2, epochs=4, verbose=0,
+                      callbacks=[EpochTimer(), HistoryCsv(csv_path, previous), writer])
+            with open(csv_path) as f:
+                rows = list(csv.DictReader(f))
+        self.assertEqual([row["epoch"] for row in rows], ["1", "2", "3", "4"])
+        self.assertEqual([row["loss"] for row in rows[:2]], ["9.0", "9.0"])
+        self.assertNotEqual(rows[2]["loss"], "9.0")  # epoch 3 trained again
+        self.assertEqual([row["epoch"] for row in writer.metrics["history"]], [1, 2, 3, 4])
+
+    def test_a_run_ended_short_by_terminate_on_nan_says_why(self):
+        model, x, y = tiny_model()
+        model.compile(keras.optimizers.SGD(1e30), "sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        with tempfile.TemporaryDirectory() as tmp:
+            writer = MetricsWriter(Path(tmp, "metrics.json"), {})
+            model.fit(x * 1e10, y, validation_data=(x, y), epochs=5, batch_size=8, verbose=0,
+                      callbacks=[EpochTimer(), keras.callbacks.TerminateOnNaN(), writer])
+            on_disk = json.loads(Path(tmp, "metrics.json").read_text())
+        self.assertLess(len(on_disk["history"]), 5)
+        self.assertRegex(on_disk["stopped"], r"NaN or infinite in epoch \d \(TerminateOnNaN\)")
+
+    def test_checkpoints_are_published_by_rename_only_when_saved(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            temp, final, untouched = (Path(tmp, name) for name in (".a.tmp.keras", "a.keras",
+                                                                    "b.keras"))
+            temp.write_text("new")
+            untouched.write_text("old")
+            PublishCheckpoints([(temp, final), (Path(tmp, ".b.tmp.keras"), untouched)]
+                               ).on_epoch_end(0)
+            self.assertEqual((final.read_text(), untouched.read_text()), ("new", "old"))
+            self.assertFalse(temp.exists())
 
 
     def test_learning_rate_logger_reports_a_per_batch_schedule(self):

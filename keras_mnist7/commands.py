@@ -1,0 +1,66 @@
+"""What each --mode of main.py does once its flags are accepted: plain values in, lines out.
+
+Imports Keras, and so TensorFlow: main.py loads this module only after checking its flags.
+"""
+
+import sys
+from pathlib import Path
+
+import keras
+
+from keras_mnist7 import evaluation, export, prediction
+from keras_mnist7.artifacts import describe_outcome
+from keras_mnist7.benchmark import run_seeds
+from keras_mnist7.report import seeds_table
+from keras_mnist7.training import train
+
+
+def load_model(path):
+    """keras.saving.load_model, with a one-line error for a file it cannot read."""
+    try:
+        return keras.saving.load_model(path)
+    except Exception as err:  # Keras raises many kinds for a damaged file: all mean the same
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+        raise ValueError(f"--model {path}: Keras cannot load it ({reason})") from None
+
+
+def train_stage(stage, recipe, data, run_dir, seed, seeds, verbose, command):
+    """One run into run_dir, or (seeds given) one per seed and their seeds.json."""
+    try:
+        if seeds is not None:
+            result = run_seeds(stage, recipe, data, run_dir.parent, seeds, verbose, command)
+            print(f"[done] {run_dir}/seeds.json\n{seeds_table(result)}")
+            return
+        metrics = train(stage, recipe, data, run_dir, seed=seed, verbose=verbose,
+                        command=command)
+    except KeyboardInterrupt:
+        print(f"\n[interrupted] every finished epoch is kept in {run_dir}/: run the same "
+              "command again to resume", file=sys.stderr)
+        sys.exit(130)
+    print(describe_outcome(stage, run_dir, metrics))
+
+
+def evaluate_model(model_path, output_dir, test_data):
+    model = load_model(model_path)
+    result = evaluation.write_evaluation(model, *test_data, output_dir, Path(model_path).name)
+    print(f"{model_path}: {evaluation.describe(result)}")
+    print(f"[done] confusion.png, mistakes.png, evaluation.json -> {output_dir}/")
+
+
+def predict_files(model_path, paths, as_json):
+    """Prints one line (or one JSON object) per file; returns the exit status: 1 if any failed."""
+    records = prediction.classify_files(load_model(model_path), paths)
+    text, errors = prediction.format_records(records, as_json)
+    if text:
+        print(text)
+    for line in errors:
+        print(line, file=sys.stderr)
+    return int(any("error" in record for record in records))
+
+
+def export_model(model_path, export_dir, data):
+    (x_train, _), test = data
+    report = export.export_model(load_model(model_path), export_dir, test,
+                                 calibration_images=x_train, source=model_path)
+    print(export.describe(report))
+    print(f"[done] {export_dir}/ (export.json: the numbers above)")

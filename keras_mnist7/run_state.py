@@ -1,0 +1,80 @@
+"""Is a run folder new, half-done (resume it) or finished? Decided before any work starts.
+
+A run is known by its identity -- stage, architecture, recipe, seed and data sizes -- as its
+metrics.json records it. The same command finds its own run again and resumes or reports it;
+a different one never overwrites it silently. Plain files only, no Keras.
+"""
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+from keras_mnist7.stages import get_stage
+
+# Keras' BackupAndRestore state: present from the first finished epoch until the run ends.
+BACKUP_DIR = "backup"
+RUN_FILES = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt",
+             "metrics.json", "confusion.png", "mistakes.png", "evaluation.json")
+TEMP_PATTERN = ".*.tmp*"  # what artifacts.write_atomic and the checkpoints write before a rename
+IDENTITY_KEYS = ("stage", "architecture", "recipe", "seed", "train_size", "test_size")
+
+
+class RunConflict(Exception):
+    """The folder holds a run this command must not touch."""
+
+
+def run_identity(stage, recipe, seed, train_size, test_size):
+    """What metrics.json records about a run that a resumed run must share, as JSON values."""
+    identity = {"stage": stage, "architecture": dataclasses.asdict(get_stage(stage).architecture),
+                "recipe": dataclasses.asdict(recipe), "seed": seed, "train_size": train_size,
+                "test_size": test_size}
+    return json.loads(json.dumps(identity))  # tuples become lists, as in the file
+
+
+def run_status(run_dir, identity):
+    """'new', 'resume' or 'finished' for a run of `identity` in `run_dir`.
+
+    Raises RunConflict when the folder holds another run, or a backup nobody can vouch for.
+    """
+    run_dir = Path(run_dir)
+    metrics_path = run_dir / "metrics.json"
+    has_backup = (run_dir / BACKUP_DIR).exists()
+    if not metrics_path.exists():
+        if has_backup:
+            raise RunConflict(f"{run_dir}/{BACKUP_DIR} has no metrics.json beside it: pass "
+                              "--overwrite to start the run again, or choose another --output_dir")
+        return "new"
+    try:
+        metrics = json.loads(metrics_path.read_text())
+        recorded = {key: metrics.get(key) for key in IDENTITY_KEYS}
+    except (OSError, ValueError, AttributeError) as err:
+        raise RunConflict(f"cannot read {metrics_path} ({err}): pass --overwrite to replace the "
+                          "run, or choose another --output_dir") from None
+    differing = [key for key in IDENTITY_KEYS if recorded[key] != identity[key]]
+    if differing:
+        raise RunConflict(f"{run_dir} holds another run (its {', '.join(differing)} differ): "
+                          "pass --overwrite to replace it, or choose another --output_dir")
+    finished = len(metrics.get("history", ())) >= identity["recipe"]["epochs"]
+    if not has_backup and (finished or metrics.get("stopped")):
+        return "finished"
+    return "resume"
+
+
+def read_metrics(run_dir):
+    return json.loads((Path(run_dir) / "metrics.json").read_text())
+
+
+def remove_temp_files(run_dir):
+    """Leftovers of a write that a kill interrupted; the files they were to replace are whole."""
+    for temp in Path(run_dir).glob(TEMP_PATTERN):
+        temp.unlink()
+
+
+def clear_run(run_dir):
+    """--overwrite: removes a run's own files (and nothing else) from its folder."""
+    run_dir = Path(run_dir)
+    for name in RUN_FILES:
+        (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
+    remove_temp_files(run_dir)

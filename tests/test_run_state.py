@@ -1,0 +1,85 @@
+"""Run folders: new, resumable, finished or someone else's -- told apart from their files alone."""
+
+import json
+import tempfile
+import unittest
+from pathlib import Path
+
+from keras_mnist7.run_state import (BACKUP_DIR, RunConflict, clear_run, remove_temp_files,
+                                    run_identity, run_status)
+from keras_mnist7.stages import get_stage
+
+
+class RunStatusTest(unittest.TestCase):
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.run_dir = Path(tmp.name)
+        self.recipe = get_stage("m4").recipe_with(epochs=3)
+        self.identity = run_identity("m4", self.recipe, 0, 1000, 500)
+
+    def write_metrics(self, epochs_done, **changes):
+        history = [{"epoch": e + 1, "val_accuracy": 0.9} for e in range(epochs_done)]
+        metrics = {**self.identity, "history": history, **changes}
+        (self.run_dir / "metrics.json").write_text(json.dumps(metrics))
+
+    def test_an_empty_folder_is_new(self):
+        self.assertEqual(run_status(self.run_dir, self.identity), "new")
+        self.assertEqual(run_status(self.run_dir / "missing", self.identity), "new")
+
+    def test_the_same_run_half_done_is_resumed_and_done_is_finished(self):
+        self.write_metrics(2)
+        (self.run_dir / BACKUP_DIR).mkdir()
+        self.assertEqual(run_status(self.run_dir, self.identity), "resume")
+        self.write_metrics(3)
+        (self.run_dir / BACKUP_DIR).rmdir()  # Keras deletes its backup when fit() ends
+        self.assertEqual(run_status(self.run_dir, self.identity), "finished")
+
+    def test_a_run_stopped_by_nan_is_finished(self):
+        self.write_metrics(1, stopped="the loss became NaN")
+        self.assertEqual(run_status(self.run_dir, self.identity), "finished")
+
+    def test_other_settings_are_a_conflict_that_names_them(self):
+        self.write_metrics(3)
+        for other in (run_identity("m4", self.recipe, 1, 1000, 500),
+                      run_identity("m4", get_stage("m4").recipe_with(epochs=3, lr=0.1), 0, 1000,
+                                   500)):
+            with self.subTest(other=other), self.assertRaisesRegex(
+                    RunConflict, f"^{self.run_dir} holds another run .*(seed|recipe) differ.*"
+                                 "--overwrite"):
+                run_status(self.run_dir, other)
+
+    def test_an_unreadable_metrics_file_or_an_orphan_backup_is_a_conflict(self):
+        (self.run_dir / BACKUP_DIR).mkdir()
+        with self.assertRaisesRegex(RunConflict, "has no metrics.json beside it"):
+            run_status(self.run_dir, self.identity)
+        (self.run_dir / "metrics.json").write_text('{"stage": ')
+        with self.assertRaisesRegex(RunConflict, "^cannot read .*metrics.json"):
+            run_status(self.run_dir, self.identity)
+
+    def test_identity_records_the_architecture(self):
+        self.assertEqual(self.identity["architecture"]["plan"][0]["filters"],
+                         get_stage("m4").architecture.plan[0].filters)
+
+
+class ClearRunTest(unittest.TestCase):
+    def test_overwrite_removes_the_run_files_and_nothing_else(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = Path(tmp)
+            for name in ("metrics.json", "best.keras", ".last.tmp.keras", "notes.txt"):
+                (run_dir / name).write_text("x")
+            (run_dir / BACKUP_DIR).mkdir()
+            clear_run(run_dir)
+            self.assertEqual([p.name for p in run_dir.iterdir()], ["notes.txt"])
+
+    def test_temp_files_of_an_interrupted_write_are_removed(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = Path(tmp)
+            for name in (".metrics.json.tmp", ".best.tmp.keras", "last.keras"):
+                (run_dir / name).write_text("x")
+            remove_temp_files(run_dir)
+            self.assertEqual([p.name for p in run_dir.iterdir()], ["last.keras"])
+
+
+if __name__ == "__main__":
+    unittest.main()
