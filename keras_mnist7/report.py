@@ -189,19 +189,30 @@ def load_ablations(results_dir, stage):
 
 
 def ablation_sentences(result, ablations):
-    """Each ablation against the stage's own recipe, same seed, by final and lowest-of-last-4."""
+    """Each ablation against the stage's own recipe on the seeds both ran: their lowest test
+    accuracy of the last 4 epochs, seed by seed, and how many seeds held the bar."""
     own = {run["seed"]: seed_stats(run) for run in result["runs"]}
     lines = []
     for name, ablation in ablations.items():
-        run = ablation["runs"][0]
-        theirs, mine = seed_stats(run), own.get(run["seed"])
-        if mine is None:
+        pairs = [(seed_stats(run), own[run["seed"]]) for run in ablation["runs"]
+                 if run["seed"] in own]
+        if not pairs:
             continue
+        seeds = [run["seed"] for run in ablation["runs"] if run["seed"] in own]
+        revisions = sorted({run.get("revision", "?") for run in ablation["runs"]})
+        theirs = _pct(t["min_last4"] for t, _ in pairs)
+        mine = _pct(m["min_last4"] for _, m in pairs)
+        held = sum(t["holds_bar"] for t, _ in pairs), sum(m["holds_bar"] for _, m in pairs)
         lines.append(
-            f"Ablation {name} (`{ablation['command']}`), seed {run['seed']}: final test "
-            f"{theirs['final']:.2f}% and lowest of the last 4 {theirs['min_last4']:.2f}%, against "
-            f"{mine['final']:.2f}% and {mine['min_last4']:.2f}% with the stage's recipe.")
+            f"Ablation {name} (`{ablation['command']}`, revision {', '.join(revisions)}), "
+            f"seed{'s' if len(seeds) > 1 else ''} {_pct_seeds(seeds)}: lowest of the last 4 "
+            f"{theirs}% against {mine}% with the stage's recipe; seeds holding {BAR:.2f}%: "
+            f"{held[0]} of {len(pairs)} against {held[1]}.")
     return lines
+
+
+def _pct_seeds(seeds):
+    return ", ".join(str(seed) for seed in seeds)
 
 
 def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None):

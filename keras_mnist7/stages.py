@@ -123,8 +123,8 @@ _REGISTRY = {stage.name: stage for stage in (
           target="Same network and augmentation as m3; raise lr to 0.05 and divide it by 10 "
                  "every 6 epochs, so training moves fast first and settles at the end.",
           seed_claim={"best_train": 99.25, "best_test": 99.40}),
-    Stage("m5", COMPACT, Recipe(batch_size=64, lr=0.05, schedule="cosine", warmup_epochs=2,
-                                cooldown_epochs=3, min_lr=0.001, dropout=0.05,
+    Stage("m5", COMPACT, Recipe(batch_size=64, lr=0.05, weight_decay=5e-4, schedule="cosine",
+                                warmup_epochs=2, cooldown_epochs=3, min_lr=0.001, dropout=0.05,
                                 rotation_degrees=8.0),
           target="Meet the assignment for real: fewer than 8,000 params by Keras' own count, "
                  "test accuracy >= 99.40% in every one of the last 4 of 15 epochs, on 5 seeds. "
@@ -132,7 +132,9 @@ _REGISTRY = {stage.name: stage for stage in (
                  "end in a linear 1x1 conv (no ReLU before the softmax). Train in batches of 64 "
                  "at lr 0.05 (the lr-to-batch ratio of 0.1 at 128, with twice the updates per "
                  "epoch); warm the lr up over 2 epochs, let a cosine bring it down to 0.001 by "
-                 "epoch 12, and train the last 3 epochs there, so they refine a settled model."),
+                 "epoch 12, and train the last 3 epochs there, so they refine a settled model. "
+                 "Decay the weights (Keras' decoupled weight decay, 5e-4 x lr per step): the "
+                 "same network without it settled just under 99.40% on 3 of 5 seeds."),
 )}
 
 STAGES = tuple(_REGISTRY)

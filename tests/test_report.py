@@ -25,7 +25,8 @@ class StageTableTest(unittest.TestCase):
         self.assertTrue(rows[2].startswith("| m1 | 1,622 | 0 | 1,622 | 10 | "))
         self.assertIn("| m4 | 7,905 | 170 | 8,075 | 38 | SGD(m=0.9) lr 0.05, x0.1 every 6 epochs | "
                       "15 | 128 | 0.05 | +-8 deg |", rows[5])
-        self.assertIn("| m5 | 7,742 | 164 | 7,906 | 18 | SGD(m=0.9) lr 0 -> 0.05 in 2 epochs, cosine "
+        self.assertIn("| m5 | 7,742 | 164 | 7,906 | 18 | SGD(m=0.9, wd=0.0005) lr 0 -> 0.05 in 2 "
+                      "epochs, cosine "
                       "to 0.001, held 3 epochs | 15 | 64 |", rows[6])
 
 
@@ -67,7 +68,8 @@ def fake_results(results_dir, stage, runs, params=None):
 
 class WriteupTest(unittest.TestCase):
     RUNS = [{"seed": 0, "test_acc": [98.0, 99.41, 99.45, 99.40, 99.50],
-             "train_acc": [95.0, 98.0, 99.0, 99.2, 99.3], "epoch_seconds": [10, 11, 30, 12, 9]},
+             "train_acc": [95.0, 98.0, 99.0, 99.2, 99.3], "epoch_seconds": [10, 11, 30, 12, 9],
+             "revision": "abc1234"},
             {"seed": 1, "test_acc": [98.5, 99.42, 99.44, 99.6, 99.7],
              "train_acc": [95.0, 98.0, 99.0, 99.2, 99.4], "epoch_seconds": [10] * 5}]
 
@@ -121,9 +123,9 @@ class WriteupTest(unittest.TestCase):
         self.assertEqual(list(ablations), ["no-rotation"])
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
                                     ablations=ablations)
-        self.assertIn("Ablation no-rotation (`python main.py --stage=m4 --seeds=0,1`), seed 0: "
-                      "final test 99.20% and lowest of the last 4 99.00%, against 99.50% and "
-                      "99.40% with the stage's recipe.", text)
+        self.assertIn("Ablation no-rotation (`python main.py --stage=m4 --seeds=0,1`, revision "
+                      "abc1234), seed 0: lowest of the last 4 99.00% against 99.40% with the "
+                      "stage's recipe; seeds holding 99.40%: 0 of 1 against 1.", text)
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)
