@@ -29,6 +29,8 @@ class Architecture:
     plan: tuple
     use_bias: bool = True
     batch_norm: bool = True
+    # Keras momentum of BN's moving statistics; 0.9 is PyTorch's default (its momentum 0.1).
+    bn_momentum: float = 0.9
 
     def __post_init__(self):
         convs = [item for item in self.plan if item != POOL]

@@ -29,14 +29,14 @@ def pixel_input():
 
 
 def conv_block(x, filters, index, *, kernel_size=3, padding="same", use_bias=True,
-               batch_norm=True, activation=True):
+               batch_norm=True, activation=True, bn_momentum=BN_MOMENTUM):
     """conv -> ReLU -> BatchNorm: the seed's order (ReLU before BN), one layer per table row."""
     x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
                       name=f"conv{index}")(x)
     if activation:
         x = layers.ReLU(name=f"relu{index}")(x)
     if batch_norm:
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"bn{index}")(x)
+        x = layers.BatchNormalization(momentum=bn_momentum, epsilon=BN_EPSILON, name=f"bn{index}")(x)
     return x
 
 
