@@ -11,6 +11,7 @@ TensorFlow is imported here, besides the tf.data pipeline: `tf.saved_model.load`
 SavedModel's own runtime, and the int8 converter takes TensorFlow's option values.
 """
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -80,6 +81,7 @@ def write_formats(model, folder, calibration_images):
     model.export(folder / "model_int8.tflite", format="litert", input_signature=[PIXELS],
                  verbose=False, optimizations=[tf.lite.Optimize.DEFAULT],
                  representative_dataset=calibration)
+    logging.getLogger("tf2onnx").setLevel(logging.WARNING)  # its INFO lines would bury the table
     model.export(folder / "model.onnx", format="onnx", input_signature=[PIXELS], verbose=False)
     return {"saved_model": ("saved_model", run_saved_model),
             "litert": ("model.tflite", run_litert),
