@@ -124,8 +124,7 @@ _REGISTRY = {stage.name: stage for stage in (
                  "every 6 epochs, so training moves fast first and settles at the end.",
           seed_claim={"best_train": 99.25, "best_test": 99.40}),
     Stage("m5", COMPACT, Recipe(batch_size=64, lr=0.05, weight_decay=5e-4, schedule="cosine",
-                                warmup_epochs=2, cooldown_epochs=3, min_lr=0.001, dropout=0.05,
-                                rotation_degrees=8.0),
+                                warmup_epochs=2, cooldown_epochs=3, min_lr=0.001, dropout=0.05),
           target="Meet the assignment for real: fewer than 8,000 params by Keras' own count, "
                  "test accuracy >= 99.40% in every one of the last 4 of 15 epochs, on 5 seeds. "
                  "Spend the params at high resolution, squeeze with a 1x1 conv after the pool, "
@@ -133,8 +132,10 @@ _REGISTRY = {stage.name: stage for stage in (
                  "at lr 0.05 (the lr-to-batch ratio of 0.1 at 128, with twice the updates per "
                  "epoch); warm the lr up over 2 epochs, let a cosine bring it down to 0.001 by "
                  "epoch 12, and train the last 3 epochs there, so they refine a settled model. "
-                 "Decay the weights (Keras' decoupled weight decay, 5e-4 x lr per step): the "
-                 "same network without it settled just under 99.40% on 3 of 5 seeds."),
+                 "Decay the weights (Keras' decoupled weight decay, 5e-4 x lr per step), and do "
+                 "not rotate the training images: at 7,906 params the network is short of "
+                 "capacity, not of data -- with +-8 degree rotations it settled just under "
+                 "99.40% on 2 of 5 seeds."),
 )}
 
 STAGES = tuple(_REGISTRY)

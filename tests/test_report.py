@@ -27,7 +27,7 @@ class StageTableTest(unittest.TestCase):
                       "15 | 128 | 0.05 | +-8 deg |", rows[5])
         self.assertIn("| m5 | 7,742 | 164 | 7,906 | 18 | SGD(m=0.9, wd=0.0005) lr 0 -> 0.05 in 2 "
                       "epochs, cosine "
-                      "to 0.001, held 3 epochs | 15 | 64 |", rows[6])
+                      "to 0.001, held 3 epochs | 15 | 64 | 0.05 | - |", rows[6])
 
 
 
