@@ -6,12 +6,15 @@ Each keeps the epochs it has seen as rows of Keras logs (val_* = the test set), 
 import csv
 import io
 import os
+import shutil
 import time
+from pathlib import Path
 
 import keras
 
 from keras_mnist7.artifacts import summarize_history, write_json, write_text
 from keras_mnist7.plots import plot_curves
+from keras_mnist7.run_state import KERAS_BACKUP, sealed_backup_name
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -135,3 +138,29 @@ class ResumeNotice(keras.callbacks.Callback):
         if epoch and not self._told:
             print(f"[resume] {self.run_dir}: epochs 1-{epoch} restored, training epoch {epoch + 1}")
         self._told = True
+
+
+class SealBackup(keras.callbacks.Callback):
+    """Seals what Keras' BackupAndRestore just saved: a copy of its folder, renamed into place.
+
+    BackupAndRestore overwrites its files in place, so a kill mid-save leaves a file cut short
+    (h5py then fails with an error Keras' own fallback does not catch). Listed right after it;
+    run_state.restore_sealed_backup() puts the newest sealed copy back before a resumed fit().
+    """
+
+    def __init__(self, root):
+        super().__init__()
+        self.root = Path(root)
+
+    def on_epoch_end(self, epoch, logs=None):
+        sealed = self.root / sealed_backup_name(epoch + 1)
+        temp = sealed.with_name(f"{sealed.name}.tmp")
+        shutil.rmtree(temp, ignore_errors=True)
+        shutil.copytree(self.root / KERAS_BACKUP, temp)
+        os.replace(temp, sealed)
+        for older in self.root.glob("epoch-[0-9][0-9][0-9][0-9]"):
+            if older != sealed:
+                shutil.rmtree(older)
+
+    def on_train_end(self, logs=None):
+        shutil.rmtree(self.root, ignore_errors=True)  # the run is over: nothing to resume

@@ -12,8 +12,12 @@ from pathlib import Path
 
 from keras_mnist7.stages import get_stage
 
-# Keras' BackupAndRestore state: present from the first finished epoch until the run ends.
+# Backups of a run in progress, present from its first finished epoch until it ends: Keras'
+# BackupAndRestore writes in place into backup/keras/; after each epoch a copy of that folder is
+# sealed as backup/epoch-NNNN/ by a rename (callbacks.SealBackup), and a resumed run restores
+# the newest sealed copy first, never a save that a kill cut short.
 BACKUP_DIR = "backup"
+KERAS_BACKUP = "keras"
 RUN_FILES = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt",
              "metrics.json", "confusion.png", "mistakes.png", "evaluation.json")
 TEMP_PATTERN = ".*.tmp*"  # what artifacts.write_atomic and the checkpoints write before a rename
@@ -59,6 +63,23 @@ def run_status(run_dir, identity):
     if not has_backup and (finished or metrics.get("stopped")):
         return "finished"
     return "resume"
+
+
+def sealed_backup_name(epochs_done):
+    return f"epoch-{epochs_done:04d}"
+
+
+def restore_sealed_backup(run_dir):
+    """Puts the newest sealed backup where Keras' BackupAndRestore will look; drops the rest."""
+    root = Path(run_dir) / BACKUP_DIR
+    if not root.exists():
+        return
+    sealed = sorted(root.glob("epoch-[0-9][0-9][0-9][0-9]"))
+    shutil.rmtree(root / KERAS_BACKUP, ignore_errors=True)
+    for stale in [*root.glob("*.tmp"), *sealed[:-1]]:
+        shutil.rmtree(stale)
+    if sealed:
+        shutil.copytree(sealed[-1], root / KERAS_BACKUP)
 
 
 def read_metrics(run_dir):

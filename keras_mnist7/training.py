@@ -9,14 +9,14 @@ import keras
 from keras_mnist7 import pipeline
 from keras_mnist7.artifacts import write_text
 from keras_mnist7.callbacks import (EpochTimer, HistoryCsv, LearningRateLogger, LiveCurves,
-                                   MetricsWriter, PublishCheckpoints, ResumeNotice)
+                                   MetricsWriter, PublishCheckpoints, ResumeNotice, SealBackup)
 from keras_mnist7.environment import describe_device, source_revision, versions
 from keras_mnist7.evaluation import describe, write_evaluation
 from keras_mnist7.models import build_model, param_counts
 from keras_mnist7.receptive_field import receptive_field
 from keras_mnist7.report import model_report
-from keras_mnist7.run_state import (BACKUP_DIR, read_metrics, remove_temp_files, run_identity,
-                                    run_status)
+from keras_mnist7.run_state import (BACKUP_DIR, KERAS_BACKUP, read_metrics, remove_temp_files,
+                                    restore_sealed_backup, run_identity, run_status)
 
 def learning_rate_for(recipe, steps_per_epoch):
     """Step decay: a number the LearningRateScheduler callback resets each epoch. Cosine: Keras'
@@ -46,8 +46,8 @@ def run_callbacks(recipe, run_dir, title, facts, previous=()):
     CSV and JSON, each file replaced whole by a rename.
 
     Order matters: the timer and the lr callback put epoch_seconds and learning_rate into the
-    logs before the writers read them; BackupAndRestore comes last, so an epoch it has backed
-    up is already in every file. `previous`: the rows of the epochs a resumed run already has.
+    logs before the writers read them; BackupAndRestore and the callback that seals its save
+    come last, so an epoch they have backed up is already in every file. `previous`: the rows of the epochs a resumed run already has.
     """
     if recipe.schedule == "step":
         learning_rate = keras.callbacks.LearningRateScheduler(recipe.learning_rate)
@@ -68,7 +68,8 @@ def run_callbacks(recipe, run_dir, title, facts, previous=()):
         HistoryCsv(run_dir / "history.csv", previous),
         LiveCurves(run_dir / "curves.png", title, previous),
         MetricsWriter(run_dir / "metrics.json", facts, previous),
-        keras.callbacks.BackupAndRestore(run_dir / BACKUP_DIR, double_checkpoint=True),
+        keras.callbacks.BackupAndRestore(run_dir / BACKUP_DIR / KERAS_BACKUP),
+        SealBackup(run_dir / BACKUP_DIR),
     ]
 
 
@@ -87,6 +88,7 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None):
     if status == "finished":
         return read_metrics(run_dir)
     remove_temp_files(run_dir)
+    restore_sealed_backup(run_dir)
     previous = read_metrics(run_dir)["history"] if status == "resume" else []
 
     pipeline.make_deterministic(seed)

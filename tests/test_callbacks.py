@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from keras_mnist7.callbacks import (EpochTimer, HistoryCsv, LearningRateLogger, LiveCurves,
-                                   MetricsWriter, PublishCheckpoints)
+                                   MetricsWriter, PublishCheckpoints, SealBackup)
 
 
 def tiny_model():
@@ -74,6 +74,21 @@ class CallbacksTest(unittest.TestCase):
             on_disk = json.loads(Path(tmp, "metrics.json").read_text())
         self.assertLess(len(on_disk["history"]), 5)
         self.assertRegex(on_disk["stopped"], r"NaN or infinite in epoch \d \(TerminateOnNaN\)")
+
+    def test_each_backup_keras_saves_is_sealed_and_the_older_one_dropped(self):
+        model, x, y = tiny_model()
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp, "backup")
+            seen = []
+
+            class Spy(keras.callbacks.Callback):
+                def on_epoch_end(self, epoch, logs=None):
+                    seen.append(sorted(p.name for p in root.iterdir()))
+
+            model.fit(x, y, epochs=2, verbose=0, callbacks=[
+                keras.callbacks.BackupAndRestore(root / "keras"), SealBackup(root), Spy()])
+            self.assertFalse(root.exists())  # removed once the run ended
+        self.assertEqual(seen, [["epoch-0001", "keras"], ["epoch-0002", "keras"]])
 
     def test_checkpoints_are_published_by_rename_only_when_saved(self):
         with tempfile.TemporaryDirectory() as tmp:

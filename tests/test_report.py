@@ -157,13 +157,14 @@ class ShippedModelSectionTest(unittest.TestCase):
                    "same_argmax_as_keras_pct": 100.0, "max_abs_probability_difference": 8e-07}
             (folder / "m5_export" / "export.json").write_text(json.dumps({
                 "test_images": 10000, "keras": {"accuracy_pct": 99.47},
-                "formats": {"onnx": row, "litert_int8": {
+                "formats": {"onnx": row, "litert": {**row, "file": "model.tflite"}, "litert_int8": {
                     **row, "file": "model_int8.tflite", "accuracy_pct": 99.1,
                     "loss_vs_float_pct": 0.37, "kept": False}}}))
             section = report.shipped_model_section(folder)
         self.assertIn("accuracy 99.47% (53 mistakes), loss 0.0171", section)
         self.assertIn("| onnx | `model.onnx` | 36,438 | 99.47 | 100.00 | 8.0e-07 |", section)
-        self.assertIn("+0.37 points below the float one (not kept", section)
+        self.assertIn("int8 LiteRT file scores 99.10% against 99.47% for the float one (not kept",
+                      section)
         self.assertIn(f"--export_dir={folder}/m5_export", section)
 
 

@@ -5,8 +5,9 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from keras_mnist7.run_state import (BACKUP_DIR, RunConflict, clear_run, remove_temp_files,
-                                    run_identity, run_status)
+from keras_mnist7.run_state import (BACKUP_DIR, KERAS_BACKUP, RunConflict, clear_run,
+                                    remove_temp_files, restore_sealed_backup, run_identity,
+                                    run_status)
 from keras_mnist7.stages import get_stage
 
 
@@ -79,6 +80,24 @@ class ClearRunTest(unittest.TestCase):
                 (run_dir / name).write_text("x")
             remove_temp_files(run_dir)
             self.assertEqual([p.name for p in run_dir.iterdir()], ["last.keras"])
+
+
+class RestoreSealedBackupTest(unittest.TestCase):
+    def test_the_newest_sealed_copy_replaces_a_save_cut_short(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp, BACKUP_DIR)
+            for name, content in (("epoch-0002", "two"), ("epoch-0003", "three"),
+                                  ("epoch-0004.tmp", "half"), (KERAS_BACKUP, "cut sh")):
+                (root / name).mkdir(parents=True)
+                (root / name / "latest.weights.h5").write_text(content)
+            restore_sealed_backup(tmp)
+            self.assertEqual(sorted(p.name for p in root.iterdir()), ["epoch-0003", KERAS_BACKUP])
+            self.assertEqual((root / KERAS_BACKUP / "latest.weights.h5").read_text(), "three")
+
+    def test_no_backup_is_no_op(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            restore_sealed_backup(tmp)
+            self.assertEqual(list(Path(tmp).iterdir()), [])
 
 
 if __name__ == "__main__":
