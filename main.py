@@ -43,7 +43,8 @@ flags.DEFINE_integer("batch_size", None, "Training batch size (m1-m4: 128, m5: 6
 flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4, m5: 0.05).")
 flags.DEFINE_float("momentum", None, "SGD momentum (stage default: 0.9).")
 flags.DEFINE_float("weight_decay", None,
-                   "SGD's decoupled weight decay, w -= lr * weight_decay * w each step (m1-m4: 0).")
+                   "SGD's decoupled weight decay, w -= lr * weight_decay * w each step "
+                   "(m1-m4: 0; m5: 5e-4).")
 flags.DEFINE_enum("schedule", None, ["step", "cosine"],
                   "lr schedule: step (PyTorch's StepLR; m1-m4) or cosine (warm-up, then Keras' "
                   "CosineDecay; m5).")
@@ -57,7 +58,7 @@ flags.DEFINE_integer("cooldown_epochs", None,
 flags.DEFINE_float("min_lr", None, "Cosine schedule: lr the decay ends at (m5: 0.001).")
 flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m5: 0.05; m1 has none).")
 flags.DEFINE_float("rotation_degrees", None,
-                   "Random rotation of training images, up to +-this (m3-m5: 8; m1, m2: 0).")
+                   "Random rotation of training images, up to +-this (m3, m4: 8; m1, m2, m5: 0).")
 flags.DEFINE_integer("seed", 0, "Seed of weights, shuffling and augmentation.")
 flags.DEFINE_list("seeds", None,
                   "Benchmark: train once per seed (e.g. 0,1,2) into <output_dir>/<stage>/seed<k>/ "
