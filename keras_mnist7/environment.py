@@ -44,12 +44,15 @@ def source_revision():
     """The git commit of this code, "+dirty" if it has uncommitted changes; None outside git.
 
     Read once per process, when the first run starts: that is the code the process loaded.
+    Result files (results/, pretrained/) are data, not code: a benchmark rewrites them as it
+    goes, so they do not count as changes.
     """
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,
                                 capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ":(top)", ":(top,exclude)results", ":(top,exclude)pretrained"],
                                cwd=here, text=True, capture_output=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
