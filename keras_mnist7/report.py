@@ -205,14 +205,10 @@ def ablation_sentences(result, ablations):
         held = sum(t["holds_bar"] for t, _ in pairs), sum(m["holds_bar"] for _, m in pairs)
         lines.append(
             f"Ablation {name} (`{ablation['command']}`, revision {', '.join(revisions)}), "
-            f"seed{'s' if len(seeds) > 1 else ''} {_pct_seeds(seeds)}: lowest of the last 4 "
+            f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}: lowest of the last 4 "
             f"{theirs}% against {mine}% with the stage's recipe; seeds holding {BAR:.2f}%: "
             f"{held[0]} of {len(pairs)} against {held[1]}.")
     return lines
-
-
-def _pct_seeds(seeds):
-    return ", ".join(str(seed) for seed in seeds)
 
 
 def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None):

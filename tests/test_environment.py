@@ -1,4 +1,3 @@
-import re
 import unittest
 
 from keras_mnist7 import environment
