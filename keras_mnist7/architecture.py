@@ -31,6 +31,9 @@ class Architecture:
     batch_norm: bool = True
     # Keras momentum of BN's moving statistics; 0.9 is PyTorch's default (its momentum 0.1).
     bn_momentum: float = 0.9
+    # False: conv -> ReLU -> BN, the seed's order. True: conv -> BN -> ReLU, so that without conv
+    # biases each ReLU still cuts at its own learned shift (BN's beta) instead of at zero.
+    bn_before_relu: bool = False
 
     def __post_init__(self):
         convs = [item for item in self.plan if item != POOL]

@@ -29,14 +29,17 @@ def pixel_input():
 
 
 def conv_block(x, filters, index, *, kernel_size=3, padding="same", use_bias=True,
-               batch_norm=True, activation=True, bn_momentum=BN_MOMENTUM):
-    """conv -> ReLU -> BatchNorm: the seed's order (ReLU before BN), one layer per table row."""
+               batch_norm=True, activation=True, bn_momentum=BN_MOMENTUM, bn_before_relu=False):
+    """conv -> ReLU -> BatchNorm, the seed's order, or conv -> BatchNorm -> ReLU with
+    `bn_before_relu`; one layer per table row."""
     x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
                       name=f"conv{index}")(x)
-    if activation:
-        x = layers.ReLU(name=f"relu{index}")(x)
-    if batch_norm:
-        x = layers.BatchNormalization(momentum=bn_momentum, epsilon=BN_EPSILON, name=f"bn{index}")(x)
+    relu = layers.ReLU(name=f"relu{index}") if activation else None
+    bn = (layers.BatchNormalization(momentum=bn_momentum, epsilon=BN_EPSILON, name=f"bn{index}")
+          if batch_norm else None)
+    for layer in (bn, relu) if bn_before_relu else (relu, bn):
+        if layer is not None:
+            x = layer(x)
     return x
 
 

@@ -24,7 +24,8 @@ def build_network(architecture, name, dropout=None):
         x = conv_block(x, item.filters, convs, kernel_size=item.kernel_size, padding=item.padding,
                        use_bias=architecture.use_bias,
                        batch_norm=architecture.batch_norm and item.activation,
-                       activation=item.activation, bn_momentum=architecture.bn_momentum)
+                       activation=item.activation, bn_momentum=architecture.bn_momentum,
+                       bn_before_relu=architecture.bn_before_relu)
     return keras.Model(pixels, gap_softmax_head(x), name=name)
 
 

@@ -26,6 +26,19 @@ class ConvBlockTest(unittest.TestCase):
                          ["Conv2D", "ReLU", "BatchNormalization"])
         self.assertEqual([l.name for l in model.layers[1:]], ["conv7", "relu7", "bn7"])
 
+    def test_bn_before_relu_gives_each_relu_a_learned_shift(self):
+        inputs = keras.Input((8, 8, 1))
+        model = keras.Model(inputs, blocks.conv_block(inputs, 4, 2, use_bias=False,
+                                                      bn_before_relu=True))
+        self.assertEqual([l.name for l in model.layers[1:]], ["conv2", "bn2", "relu2"])
+        # Same parameters in either order: only where BN sits changes.
+        seed_order = keras.Model(inputs, blocks.conv_block(inputs, 4, 3, use_bias=False))
+        self.assertEqual(model.count_params(), seed_order.count_params())
+        # BN's beta moves the ReLU's threshold: a negative beta silences a constant input.
+        model.get_layer("bn2").beta.assign(-np.ones(4, "float32"))
+        model.get_layer("conv2").kernel.assign(np.zeros((3, 3, 1, 4), "float32"))
+        self.assertEqual(float(np.max(model.predict(np.ones((1, 8, 8, 1)), verbose=0))), 0.0)
+
     def test_downsample_halves_and_drops(self):
         inputs = keras.Input((14, 14, 3))
         output = blocks.downsample(inputs, 1, dropout=0.05)

@@ -84,6 +84,13 @@ class ParamCountTest(unittest.TestCase):
     def test_m5_is_under_8000_params_by_keras_own_count(self):
         self.assertLess(build_model("m5").count_params(), 8000)
 
+    def test_m5_puts_batchnorm_before_each_relu(self):
+        names = [layer.name for layer in build_model("m5").layers]
+        for index in range(1, 7):
+            with self.subTest(conv=index):
+                self.assertEqual(names[names.index(f"conv{index}"):][:3],
+                                 [f"conv{index}", f"bn{index}", f"relu{index}"])
+
     def test_seed_batchnorm_settings(self):
         for layer in build_model("m2").layers:
             if isinstance(layer, layers.BatchNormalization):
