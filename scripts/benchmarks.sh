@@ -30,19 +30,15 @@ ablations() {
     --min_lr=0
 }
 
-# Ablations on all 5 seeds whose committed files are earlier m5 benchmarks, kept as they were
-# written (so their command reads as m5's did then; the revision is in each run): the same code
-# path, and seeded CPU runs repeat exactly. These groups run them again on today's code.
-#   rotation-8: m5 of revision 2cbd124, which rotated its training images by up to +-8 deg.
-#   rotation-8-no-weight-decay: m5 of revision 33fceb3, with that rotation and no weight decay.
-rotation_8() {
-  train --stage=m5 --seeds=0,1,2,3,4 --output_dir=results/ablations/rotation-8 \
-    --rotation_degrees=8
-}
-rotation_8_no_weight_decay() {
-  train --stage=m5 --seeds=0,1,2,3,4 --output_dir=results/ablations/rotation-8-no-weight-decay \
-    --rotation_degrees=8 --weight_decay=0
-}
+# Earlier versions of m5, kept in results/ablations/ as they were written (their command reads
+# as m5's did then; each run records its revision). They differ from today's m5 in the order of
+# BN and ReLU, which no flag sets, so they are rerun from their own revision, for example
+# `git checkout 52a091b && scripts/benchmarks.sh m5`:
+#   relu-before-bn: m5 of revision 52a091b (conv -> ReLU -> BN), one change from today's m5.
+#   relu-before-bn+no-weight-decay: that m5 with --weight_decay=0 (its seeds 1-4 record
+#     0539d26+dirty: only its own seeds.json was uncommitted, see README).
+#   relu-before-bn+rotation-8: revision 2cbd124, which also rotated by up to +-8 degrees.
+#   relu-before-bn+rotation-8+no-weight-decay: revision 33fceb3, rotation and no weight decay.
 
 # The shipped model: the last epoch (not the best one) of m5's seed 0; its evaluation
 # (pretrained/confusion.png, mistakes.png, evaluation.json) and its exports, checked by their
