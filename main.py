@@ -59,6 +59,9 @@ flags.DEFINE_float("min_lr", None, "Cosine schedule: lr the decay ends at (m5: 0
 flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m5: 0.05; m1 has none).")
 flags.DEFINE_float("rotation_degrees", None,
                    "Random rotation of training images, up to +-this (m3, m4: 8; m1, m2, m5: 0).")
+flags.DEFINE_bool("bn_before_relu", None,
+                  "conv -> BN -> ReLU (m5) instead of the seed's conv -> ReLU -> BN (m2-m4); "
+                  "unset: the stage's own order.")
 flags.DEFINE_integer("seed", 0, "Seed of weights, shuffling and augmentation.")
 flags.DEFINE_list("seeds", None,
                   "Benchmark: train once per seed (e.g. 0,1,2) into <output_dir>/<stage>/seed<k>/ "
@@ -68,6 +71,11 @@ flags.DEFINE_string("data_dir", None,
 flags.DEFINE_integer("train_size", None,
                      "Train on the first N training images only (a quick smoke run); the test "
                      "set stays whole. Unset: all 60,000.", lower_bound=1)
+flags.DEFINE_integer("holdout", 0,
+                     "Hold out the last N training images and evaluate on them after every "
+                     "epoch instead of on the test set, which the run then never sees: for "
+                     "choosing between recipes without the test set. 0: evaluate on the test "
+                     "set.", lower_bound=0)
 flags.DEFINE_string("output_dir", "runs",
                     "Runs are written to <output_dir>/<stage>/; evaluate writes to it when "
                     "given (default: beside --model).")
@@ -112,12 +120,20 @@ def parse_seeds(values):
     return seeds
 
 
-def load_data(data_dir, train_size):
+def load_data(data_dir, train_size, holdout=0):
+    """((x_train, y_train), (x_eval, y_eval)): the test set, or with `holdout` the last that
+    many training images in its place (and out of training)."""
     (x_train, y_train), test = load_mnist(data_dir)
+    if holdout:
+        if holdout >= len(x_train):
+            raise ValueError(f"--holdout must leave images to train on: it is {holdout:,}, and "
+                             f"there are {len(x_train):,} training images")
+        test = (x_train[-holdout:], y_train[-holdout:])
+        x_train, y_train = x_train[:-holdout], y_train[:-holdout]
     return (x_train[:train_size], y_train[:train_size]), test
 
 
-def check_runs(run_dir, seeds, recipe, data):
+def check_runs(run_dir, seeds, recipe, architecture, data):
     """Every run folder this command will train into: new, resumable or finished (else an
     error, before any work). --overwrite clears them first. Returns {folder: status}."""
     (x_train, _), (x_test, _) = data
@@ -127,7 +143,8 @@ def check_runs(run_dir, seeds, recipe, data):
     for seed, folder in folders.items():
         if FLAGS.overwrite:
             clear_run(folder)
-        identity = run_identity(FLAGS.stage, recipe, seed, len(x_train), len(x_test))
+        identity = run_identity(FLAGS.stage, recipe, seed, len(x_train), len(x_test),
+                                architecture, FLAGS.holdout)
         statuses[folder] = run_status(folder, identity)
     return statuses
 
@@ -159,14 +176,18 @@ def main(argv):
     try:
         recipe = get_stage(FLAGS.stage).recipe_with(**{name: FLAGS[name].value
                                                         for name in RECIPE_FLAGS})
+        architecture = get_stage(FLAGS.stage).architecture_with(FLAGS.bn_before_relu)
+        if FLAGS.holdout and FLAGS.mode != "train":
+            raise ValueError(f"--holdout is for --mode=train, not --mode={FLAGS.mode}")
         seeds = parse_seeds(FLAGS.seeds)
         if FLAGS.mode in ("evaluate", "predict", "export"):
             destination = check_model_flags()
         if FLAGS.mode in ("train", "evaluate", "export"):
-            data = load_data(FLAGS.data_dir, FLAGS.train_size)
+            data = load_data(FLAGS.data_dir, FLAGS.train_size,
+                             FLAGS.holdout if FLAGS.mode == "train" else 0)
         if FLAGS.mode == "train":
             run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
-            statuses = check_runs(run_dir, seeds, recipe, data)
+            statuses = check_runs(run_dir, seeds, recipe, architecture, data)
     except (ValueError, OSError, DataError, RunConflict) as err:
         fail(err)
     if FLAGS.mode == "train" and seeds is None and statuses[run_dir] == "finished":
@@ -190,7 +211,7 @@ def main(argv):
         verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
         command = " ".join(["python", "main.py", *sys.argv[1:]])
         commands.train_stage(FLAGS.stage, recipe, data, run_dir, FLAGS.seed, seeds, verbose,
-                             command)
+                             command, architecture, FLAGS.holdout)
     else:
         try:
             if FLAGS.mode == "evaluate":

@@ -24,15 +24,17 @@ def load_model(path):
         raise ValueError(f"--model {path}: Keras cannot load it ({reason})") from None
 
 
-def train_stage(stage, recipe, data, run_dir, seed, seeds, verbose, command):
+def train_stage(stage, recipe, data, run_dir, seed, seeds, verbose, command, architecture=None,
+                holdout=0):
     """One run into run_dir, or (seeds given) one per seed and their seeds.json."""
     try:
         if seeds is not None:
-            result = run_seeds(stage, recipe, data, run_dir.parent, seeds, verbose, command)
+            result = run_seeds(stage, recipe, data, run_dir.parent, seeds, verbose, command,
+                               architecture, holdout)
             print(f"[done] {run_dir}/seeds.json\n{seeds_table(result)}")
             return
         metrics = train(stage, recipe, data, run_dir, seed=seed, verbose=verbose,
-                        command=command)
+                        command=command, architecture=architecture, holdout=holdout)
     except KeyboardInterrupt:
         print(f"\n[interrupted] every finished epoch is kept in {run_dir}/: run the same "
               "command again to resume", file=sys.stderr)

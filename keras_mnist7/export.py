@@ -132,5 +132,6 @@ def describe(report):
                      f"{row['max_abs_probability_difference']:>15.2e}")
     int8 = report["formats"]["litert_int8"]
     verdict = "kept" if int8["kept"] else f"removed (more than {INT8_TOLERANCE_PCT} points lost)"
-    lines.append(f"int8 LiteRT: {int8['loss_vs_float_pct']:+.2f} points vs float, {verdict}")
+    # Printed as int8 minus float, so that a loss reads as a negative number.
+    lines.append(f"int8 LiteRT: {-int8['loss_vs_float_pct']:+.2f} points against float, {verdict}")
     return "\n".join(lines)

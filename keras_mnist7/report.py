@@ -78,7 +78,7 @@ def seed_stats(run):
 def seeds_table(result):
     """Markdown: one row per seed, then the aggregate (mean +- sample std over seeds)."""
     lines = [f"{result['stage']}: {result['epochs']} epochs, params {params_text(result['params'])}; "
-             f"{result['device']}", "",
+             f"{result['device']}; evaluated on {result.get('evaluated_on', 'the test set')}", "",
              "| seed | best test % (epoch) | last 4 test % | min of last 4 | first epoch >= "
              f"{BAR:.2f} | median epoch s |", "|--:|--:|---|--:|--:|--:|"]
     stats = [seed_stats(run) for run in result["runs"]]
@@ -139,8 +139,8 @@ def fit_sentence(train_mean, test_mean):
                 f"on) stays {-gap:.2f} points below test, so no over-fitting; what holds the "
                 "network back is capacity or what makes training harder (under-fitting).")
     if gap < 0.3:
-        return (f"{where[0].upper()}{where[1:]}: {gap:.2f} points apart, a close fit with no "
-                "sign of over-fitting.")
+        return (f"{where[0].upper()}{where[1:]}: train (measured as it trained, with dropout on) "
+                f"is {gap:.2f} points above test, a small gap: little over-fitting.")
     return (f"{where[0].upper()}{where[1:]}: train is {gap:.2f} points above test, the "
             "network starts to over-fit.")
 
@@ -188,6 +188,33 @@ def load_ablations(results_dir, stage):
     return found
 
 
+def load_holdouts(results_dir, stage):
+    """{name: result} of results/holdout/<name>/<stage>/seeds.json: runs scored on held-out
+    training images (--holdout), never on the test set."""
+    found = {}
+    for path in sorted((Path(results_dir) / "holdout").glob(f"*/{stage}/seeds.json")):
+        found[path.parent.parent.name] = json.loads(path.read_text())
+    return found
+
+
+def holdout_sentences(holdouts):
+    """What each held-out comparison measured: accuracy over the last 4 epochs and final loss,
+    averaged over its seeds (loss tells recipes apart with fewer images than accuracy does)."""
+    lines = []
+    for name, result in holdouts.items():
+        runs = result["runs"]
+        last4 = statistics.mean(a for run in runs for a in run["test_acc"][-4:])
+        losses = [run["test_loss"][-1] for run in runs]
+        revisions = sorted({run.get("revision", "?") for run in runs})
+        lines.append(
+            f"Held out, {name} (`{result['command']}`, revision {', '.join(revisions)}; "
+            f"evaluated on {result['evaluated_on']}), seeds "
+            f"{', '.join(str(run['seed']) for run in runs)}: accuracy over the last 4 epochs "
+            f"{last4:.2f}%, final loss {statistics.mean(losses):.4f} (per seed "
+            f"{', '.join(f'{loss:.4f}' for loss in losses)}).")
+    return lines
+
+
 def ablation_sentences(result, ablations):
     """Each ablation against the stage's own recipe on the seeds both ran: their lowest test
     accuracy of the last 4 epochs, seed by seed, and how many seeds held the bar."""
@@ -211,7 +238,8 @@ def ablation_sentences(result, ablations):
     return lines
 
 
-def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None):
+def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None,
+                  holdouts=None):
     """One stage under its title: exactly three headings, Target, Result, Analysis."""
     spec = get_stage(stage)
     stats = [seed_stats(run) for run in result["runs"]]
@@ -238,7 +266,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc")),
                 stability_sentence(stats), bar_sentence(stats),
                 claim_sentence(spec.seed_claim, stats),
-                *ablation_sentences(result, ablations or {})]
+                *holdout_sentences(holdouts or {}), *ablation_sentences(result, ablations or {})]
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target}")
     return "\n".join([f"### {stage}", "", "#### Target", "", spec.target, "", "#### Result", "",
@@ -318,7 +346,8 @@ def results_section(results_dir="results", pretrained_dir="pretrained"):
                           figure)
     names = list(results)
     writeups = [stage_writeup(stage, results[stage], names[i + 1] if i + 1 < len(names) else None,
-                              ablations=load_ablations(results_dir, stage))
+                              ablations=load_ablations(results_dir, stage),
+                              holdouts=load_holdouts(results_dir, stage))
                 for i, stage in enumerate(names)]
     return "\n\n".join([
         "Every number below is read from `results/<stage>/seeds.json` and the run files beside "

@@ -1,7 +1,7 @@
 """Is a run folder new, half-done (resume it) or finished? Decided before any work starts.
 
-A run is known by its identity -- stage, architecture, recipe, seed and data sizes -- as its
-metrics.json records it. The same command finds its own run again and resumes or reports it;
+A run is known by its identity -- stage, architecture, recipe, seed, data sizes and holdout --
+as its metrics.json records it. The same command finds its own run again and resumes or reports it;
 a different one never overwrites it silently. Plain files only, no Keras.
 """
 
@@ -21,18 +21,23 @@ KERAS_BACKUP = "keras"
 RUN_FILES = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt",
              "metrics.json", "confusion.png", "mistakes.png", "evaluation.json")
 TEMP_PATTERN = ".*.tmp*"  # what artifacts.write_atomic and the checkpoints write before a rename
-IDENTITY_KEYS = ("stage", "architecture", "recipe", "seed", "train_size", "test_size")
+IDENTITY_KEYS = ("stage", "architecture", "recipe", "seed", "train_size", "test_size", "holdout")
 
 
 class RunConflict(Exception):
     """The folder holds a run this command must not touch."""
 
 
-def run_identity(stage, recipe, seed, train_size, test_size):
-    """What metrics.json records about a run that a resumed run must share, as JSON values."""
-    identity = {"stage": stage, "architecture": dataclasses.asdict(get_stage(stage).architecture),
+def run_identity(stage, recipe, seed, train_size, test_size, architecture=None, holdout=0):
+    """What metrics.json records about a run that a resumed run must share, as JSON values.
+
+    `architecture`: None for the stage's own. `holdout`: how many training images stood in for
+    the test set (recorded as null when none did, as in the files written before it existed).
+    """
+    architecture = architecture or get_stage(stage).architecture
+    identity = {"stage": stage, "architecture": dataclasses.asdict(architecture),
                 "recipe": dataclasses.asdict(recipe), "seed": seed, "train_size": train_size,
-                "test_size": test_size}
+                "test_size": test_size, "holdout": holdout or None}
     return json.loads(json.dumps(identity))  # tuples become lists, as in the file
 
 

@@ -81,6 +81,14 @@ class Stage:
             raise ValueError(f"unknown recipe settings: {', '.join(unknown)}")
         return dataclasses.replace(self.recipe, **given)
 
+    def architecture_with(self, bn_before_relu=None):
+        """The stage's architecture, with BN's place changed if asked (None keeps it)."""
+        if bn_before_relu is None:
+            return self.architecture
+        if not self.architecture.batch_norm:
+            raise ValueError(f"--bn_before_relu: stage {self.name} has no BatchNorm layers")
+        return dataclasses.replace(self.architecture, bn_before_relu=bn_before_relu)
+
 
 # The seed's M1: 1,622 params, no bias, no BatchNorm, a 1x1 transition and one valid conv.
 SEED_PLAIN = Architecture(

@@ -12,11 +12,21 @@ from keras_mnist7.callbacks import (EpochTimer, HistoryCsv, LearningRateLogger, 
                                    MetricsWriter, PublishCheckpoints, ResumeNotice, SealBackup)
 from keras_mnist7.environment import describe_device, source_revision, versions
 from keras_mnist7.evaluation import describe, write_evaluation
-from keras_mnist7.models import build_model, param_counts
+from keras_mnist7.models import build_network, param_counts
 from keras_mnist7.receptive_field import receptive_field
 from keras_mnist7.report import model_report
 from keras_mnist7.run_state import (BACKUP_DIR, KERAS_BACKUP, read_metrics, remove_temp_files,
                                     restore_sealed_backup, run_identity, run_status)
+from keras_mnist7.stages import get_stage
+
+
+def evaluation_set(holdout, images=None):
+    """What the val_* columns of a run measure, in words."""
+    if holdout:
+        return (f"the last {holdout:,} training images, held out (--holdout; the test set is not "
+                "used)")
+    return "the test set" if images is None else f"the {images:,} test images"
+
 
 def learning_rate_for(recipe, steps_per_epoch):
     """Step decay: a number the LearningRateScheduler callback resets each epoch. Cosine: Keras'
@@ -73,8 +83,12 @@ def run_callbacks(recipe, run_dir, title, facts, previous=()):
     ]
 
 
-def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None):
+def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None, architecture=None,
+          holdout=0):
     """Trains `stage` with `recipe` on ((x_train, y_train), (x_test, y_test)) uint8 arrays.
+
+    `architecture`: None for the stage's own. `holdout` > 0 says that (x_test, y_test) are that
+    many training images held out, standing in for the test set; it is recorded with the run.
 
     Returns the content of metrics.json. A run folder that holds this run unfinished is resumed
     from its last backed-up epoch; one that holds it finished is returned as it is; one that
@@ -83,7 +97,8 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None):
     """
     run_dir = Path(run_dir)
     (x_train, y_train), (x_test, y_test) = data
-    identity = run_identity(stage, recipe, seed, len(x_train), len(x_test))
+    architecture = architecture or get_stage(stage).architecture
+    identity = run_identity(stage, recipe, seed, len(x_train), len(x_test), architecture, holdout)
     status = run_status(run_dir, identity)
     if status == "finished":
         return read_metrics(run_dir)
@@ -92,7 +107,7 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None):
     previous = read_metrics(run_dir)["history"] if status == "resume" else []
 
     pipeline.make_deterministic(seed)
-    model = build_model(stage, dropout=recipe.dropout)
+    model = build_network(architecture, name=stage, dropout=recipe.dropout)
     steps_per_epoch = math.ceil(len(x_train) / recipe.batch_size)
     model.compile(optimizer=optimizer_for(recipe, steps_per_epoch),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -103,10 +118,11 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None):
     facts = dict(identity, command=command, params=param_counts(model),
                  receptive_field=receptive_field(model), device=device, versions=versions(),
                  revision=source_revision(),
-                 history_columns="val_* are the test set, evaluated after every epoch")
+                 history_columns=f"val_* are {evaluation_set(holdout)}, evaluated after every "
+                                 "epoch")
     if verbose:
-        print(f"{report}\n[train] stage {stage}, {len(x_train):,} train / {len(x_test):,} test "
-              f"images, on {device}; artifacts in {run_dir}/")
+        print(f"{report}\n[train] stage {stage}, {len(x_train):,} train images, evaluated on "
+              f"{evaluation_set(holdout, len(x_test))}, on {device}; artifacts in {run_dir}/")
     callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous)
     model.fit(
         pipeline.train_dataset(x_train, y_train, recipe.batch_size, seed, recipe.rotation_degrees),

@@ -30,6 +30,14 @@ ablations() {
     --min_lr=0
 }
 
+# m5 against the seed's order of BN and ReLU with the test set left out: trained on the first
+# 55,000 training images, scored after every epoch on the last 5,000 (results/holdout/).
+holdout() {
+  train --stage=m5 --seeds=0,1,2 --holdout=5000 --output_dir=results/holdout/m5
+  train --stage=m5 --seeds=0,1,2 --holdout=5000 --output_dir=results/holdout/relu-before-bn \
+    --nobn_before_relu
+}
+
 # Earlier versions of m5, kept in results/ablations/ as they were written (their command reads
 # as m5's did then; each run records its revision). They differ from today's m5 in the order of
 # BN and ReLU, which no flag sets, so they are rerun from their own revision, for example
@@ -55,7 +63,7 @@ pretrained() {
 report() { "$python" main.py --mode=report; }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(m1 m2 m3 m4 m5 ablations pretrained report)
+[ ${#groups[@]} -gt 0 ] || groups=(m1 m2 m3 m4 m5 ablations holdout pretrained report)
 for group in "${groups[@]}"; do
   echo "== $group"
   "$group"

@@ -32,6 +32,20 @@ class RunSeedsTest(unittest.TestCase):
             self.assertEqual(len(run["epoch_seconds"]), 1)
         self.assertNotEqual(saved["runs"][0]["test_acc"], saved["runs"][1]["test_acc"])
         self.assertIn("| 3 |", (stage_dir / "seeds.md").read_text())
+        self.assertEqual(saved["evaluated_on"], "the test set")
+        self.assertEqual(len(saved["runs"][0]["test_loss"]), 1)
+
+    def test_a_held_out_benchmark_with_another_bn_order_says_so(self):
+        output_dir = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, output_dir)
+        stage = get_stage("m2")
+        result = run_seeds("m2", stage.recipe_with(epochs=1), mnist_subset(256, 100), output_dir,
+                           seeds=[0], verbose=0, holdout=100,
+                           architecture=stage.architecture_with(bn_before_relu=True))
+        self.assertTrue(result["architecture"]["bn_before_relu"])
+        self.assertIn("the last 100 training images, held out", result["evaluated_on"])
+        self.assertIn("evaluated on the last 100 training images",
+                      (output_dir / "m2" / "seeds.md").read_text())
 
 
 if __name__ == "__main__":

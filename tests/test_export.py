@@ -56,6 +56,13 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["exported"])
         self.assertIn("int8 LiteRT", export.describe(on_disk))
 
+    def test_an_int8_loss_is_printed_as_a_negative_change(self):
+        row = {"file": "f", "bytes": 1, "accuracy_pct": 99.0, "same_argmax_as_keras_pct": 100.0,
+               "max_abs_probability_difference": 0.0}
+        report = {"formats": {"litert": row, "litert_int8": dict(
+            row, accuracy_pct=98.97, loss_vs_float_pct=0.03, kept=True)}}
+        self.assertIn("int8 LiteRT: -0.03 points against float, kept", export.describe(report))
+
 
 if __name__ == "__main__":
     unittest.main()

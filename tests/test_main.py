@@ -52,6 +52,24 @@ class FlagRejectionTest(unittest.TestCase):
                                                 ".*choose another --output_dir$")
 
 
+class HoldoutFlagTest(unittest.TestCase):
+    def test_a_holdout_must_leave_training_images_and_is_for_training_only(self):
+        assert_refused(self, ["--holdout=60000"], "--holdout must leave images to train on")
+        assert_refused(self, ["--holdout=10", "--mode=evaluate",
+                              f"--model={REPO / 'pretrained' / 'm5.keras'}"],
+                       "--holdout is for --mode=train")
+
+    def test_a_held_out_run_trains_on_the_rest_and_never_on_the_test_set(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            result = run_python(["main.py", "--stage=m1", "--epochs=1", "--train_size=256",
+                                 "--holdout=1000", "--verbose=0", f"--output_dir={tmp}"])
+            self.assertEqual(result.returncode, 0, result.stderr)
+            metrics = json.loads(Path(tmp, "m1", "metrics.json").read_text())
+        self.assertEqual((metrics["train_size"], metrics["test_size"], metrics["holdout"]),
+                         (256, 1000, 1000))
+        self.assertIn("the last 1,000 training images, held out", metrics["history_columns"])
+
+
 class SeedsFlagTest(unittest.TestCase):
     def test_bad_seed_lists_are_refused(self):
         for flags, message in ((["--seeds=0,x"], "--seeds must be integers"),

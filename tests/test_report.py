@@ -111,7 +111,9 @@ class WriteupTest(unittest.TestCase):
         stats = [report.seed_stats({"test_acc": [99.0, 99.3, 99.2, 99.35, 99.3]})]
         self.assertIn("No epoch of any seed reaches 99.40%", report.bar_sentence(stats))
         self.assertIn("falls short of", report.claim_sentence(get_stage("m4").seed_claim, stats))
-        self.assertIn("over-fit", report.fit_sentence(99.9, 99.2))
+        self.assertIn("starts to over-fit", report.fit_sentence(99.9, 99.2))
+        self.assertIn("0.11 points above test, a small gap", report.fit_sentence(99.58, 99.47))
+        self.assertIn("stays 0.10 points below test", report.fit_sentence(99.0, 99.1))
         self.assertIn("No seed holds >= 99.40%", report.bar_sentence(
             [report.seed_stats({"test_acc": [99.0, 99.41, 99.2, 99.35, 99.3]})]))
         self.assertEqual(report.over_seeds([99.1]), "Final test 99.10% (1 seed)")
@@ -126,6 +128,21 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("Ablation no-rotation (`python main.py --stage=m4 --seeds=0,1`, revision "
                       "abc1234), seed 0: lowest of the last 4 99.00% against 99.40% with the "
                       "stage's recipe; seeds holding 99.40%: 0 of 1 against 1.", text)
+
+    def test_held_out_runs_are_reported_with_what_they_were_scored_on(self):
+        holdout_dir = self.results / "holdout" / "relu-before-bn"
+        fake_results(holdout_dir, "m4", [{**run, "test_loss": [0.05, 0.02 + run["seed"] / 100]}
+                                         for run in self.RUNS])
+        seeds_json = holdout_dir / "m4" / "seeds.json"
+        seeds_json.write_text(json.dumps({**json.loads(seeds_json.read_text()),
+                                          "evaluated_on": "the last 5,000 training images"}))
+        holdouts = report.load_holdouts(self.results, "m4")
+        text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
+                                    holdouts=holdouts)
+        self.assertIn("Held out, relu-before-bn (`python main.py --stage=m4 --seeds=0,1`, revision "
+                      "?, abc1234; evaluated on the last 5,000 training images), seeds 0, 1: "
+                      "accuracy over the last 4 epochs 99.49%, final loss 0.0250 (per seed "
+                      "0.0200, 0.0300).", text)
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)

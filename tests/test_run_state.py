@@ -58,6 +58,22 @@ class RunStatusTest(unittest.TestCase):
         with self.assertRaisesRegex(RunConflict, "^cannot read .*metrics.json"):
             run_status(self.run_dir, self.identity)
 
+    def test_a_holdout_or_another_bn_order_is_another_run(self):
+        self.write_metrics(3)
+        bn_first = get_stage("m4").architecture_with(bn_before_relu=True)
+        for other, key in ((run_identity("m4", self.recipe, 0, 1000, 500, holdout=500), "holdout"),
+                           (run_identity("m4", self.recipe, 0, 1000, 500, bn_first),
+                            "architecture")):
+            with self.subTest(key=key), self.assertRaisesRegex(RunConflict, f"its {key} differ"):
+                run_status(self.run_dir, other)
+
+    def test_a_run_recorded_before_holdout_existed_is_still_known(self):
+        self.assertIsNone(self.identity["holdout"])
+        metrics = {key: value for key, value in self.identity.items() if key != "holdout"}
+        metrics["history"] = [{"epoch": e + 1} for e in range(3)]
+        (self.run_dir / "metrics.json").write_text(json.dumps(metrics))
+        self.assertEqual(run_status(self.run_dir, self.identity), "finished")
+
     def test_identity_records_the_architecture(self):
         self.assertEqual(self.identity["architecture"]["plan"][0]["filters"],
                          get_stage("m4").architecture.plan[0].filters)

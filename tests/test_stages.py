@@ -150,6 +150,15 @@ class RegistryTest(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, f"--{name} must be 0 with --schedule=step"):
                 get_stage("m4").recipe_with(**{name: value})
 
+    def test_bn_order_override(self):
+        m4 = get_stage("m4")
+        self.assertIs(m4.architecture_with(None), m4.architecture)
+        self.assertFalse(m4.architecture.bn_before_relu)
+        self.assertTrue(m4.architecture_with(bn_before_relu=True).bn_before_relu)
+        self.assertFalse(get_stage("m5").architecture_with(bn_before_relu=False).bn_before_relu)
+        with self.assertRaisesRegex(ValueError, "--bn_before_relu: stage m1 has no BatchNorm"):
+            get_stage("m1").architecture_with(bn_before_relu=True)
+
     def test_dropout_on_a_stage_without_dropout_is_refused(self):
         with self.assertRaisesRegex(ValueError, "stage m1 has no dropout layers"):
             get_stage("m1").recipe_with(dropout=0.1)
