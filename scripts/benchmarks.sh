@@ -39,9 +39,9 @@ holdout() {
 }
 
 # Earlier versions of m5, kept in results/ablations/ as they were written (their command reads
-# as m5's did then; each run records its revision). They differ from today's m5 in the order of
-# BN and ReLU, which no flag sets, so they are rerun from their own revision, for example
-# `git checkout 52a091b && scripts/benchmarks.sh m5`:
+# as m5's did then; each run records its revision). They put ReLU before BN and were written
+# before --bn_before_relu existed: their files are rerun from their own revision, for example
+# `git checkout 52a091b && scripts/benchmarks.sh m5` (--nobn_before_relu selects that order today):
 #   relu-before-bn: m5 of revision 52a091b (conv -> ReLU -> BN), one change from today's m5.
 #   relu-before-bn+no-weight-decay: that m5 with --weight_decay=0 (its seeds 1-4 record
 #     0539d26+dirty: only its own seeds.json was uncommitted, see README).
