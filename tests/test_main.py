@@ -40,6 +40,8 @@ class FlagRejectionTest(unittest.TestCase):
     def test_bad_recipe_values(self):
         assert_refused(self, ["--stage=m3", "--lr=0", "--epochs=3"], "--lr must be > 0, got 0.0")
         assert_refused(self, ["--gamma=1.5"], r"--gamma must be in \(0, 1\], got 1.5")
+        assert_refused(self, ["--stage=m1", "--bn_before_relu"],
+                       "--bn_before_relu: stage m1 has no BatchNorm layers")
 
     def test_explicit_data_dir_that_does_not_exist(self):
         assert_refused(self, ["--data_dir=/no/such/mnist"], "--data_dir /no/such/mnist: no such")
