@@ -51,10 +51,10 @@ def write_evaluation(model, images, labels, output_dir, title):
     return result
 
 
-def describe(result):
-    """The lines --mode=evaluate prints."""
+def describe(result, dataset="test"):
+    """The lines --mode=evaluate prints; `dataset` names the images the result is on."""
     per_class = "  ".join(f"{digit}: {pct:.2f}" for digit, pct in
                           enumerate(result["per_class_accuracy_pct"]))
-    return (f"test accuracy {result['accuracy_pct']:.2f}% ({len(result['mistakes'])} mistakes "
+    return (f"{dataset} accuracy {result['accuracy_pct']:.2f}% ({len(result['mistakes'])} mistakes "
             f"in {result['images']:,} images), loss {result['loss']:.4f}\n"
             f"per digit (%): {per_class}")

@@ -130,7 +130,9 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None, ar
         epochs=recipe.epochs, callbacks=callbacks, verbose=verbose,
         shuffle=False)  # the dataset shuffles itself, with its seed
     best = keras.saving.load_model(run_dir / "best.keras")
-    evaluation = write_evaluation(best, x_test, y_test, run_dir, f"{stage} seed {seed} best.keras")
+    dataset = "held-out" if holdout else "test"
+    evaluation = write_evaluation(best, x_test, y_test, run_dir,
+                                  f"{stage} seed {seed} best.keras, {dataset} images")
     if verbose:
-        print(f"[evaluate] best.keras: {describe(evaluation)}")
+        print(f"[evaluate] best.keras: {describe(evaluation, dataset)}")
     return next(c for c in callbacks if isinstance(c, MetricsWriter)).metrics

@@ -39,6 +39,7 @@ class EvaluateTest(unittest.TestCase):
         self.assertEqual([(m["index"], m["predicted"], m["confidence"]) for m in result["mistakes"]],
                          [(2, 7, 0.9), (3, 1, 0.6)])  # most confident first
         self.assertIn("test accuracy 50.00% (2 mistakes in 4 images)", describe(result))
+        self.assertIn("held-out accuracy 50.00%", describe(result, "held-out"))
 
     def test_figures_and_json_are_written(self):
         with tempfile.TemporaryDirectory() as tmp:
