@@ -207,11 +207,10 @@ def holdout_sentences(holdouts):
         losses = [run["test_loss"][-1] for run in runs]
         revisions = sorted({run.get("revision", "?") for run in runs})
         lines.append(
-            f"Held out, {name} (`{result['command']}`, revision {', '.join(revisions)}; "
-            f"evaluated on {result['evaluated_on']}), seeds "
-            f"{', '.join(str(run['seed']) for run in runs)}: accuracy over the last 4 epochs "
-            f"{last4:.2f}%, final loss {statistics.mean(losses):.4f} (per seed "
-            f"{', '.join(f'{loss:.4f}' for loss in losses)}).")
+            f"Held out, {name}, seeds {', '.join(str(run['seed']) for run in runs)}: accuracy "
+            f"over the last 4 epochs {last4:.2f}%, final loss {statistics.mean(losses):.4f} (per "
+            f"seed {', '.join(f'{loss:.4f}' for loss in losses)}); evaluated on "
+            f"{result['evaluated_on']}; `{result['command']}`, revision {', '.join(revisions)}.")
     return lines
 
 

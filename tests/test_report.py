@@ -139,10 +139,10 @@ class WriteupTest(unittest.TestCase):
         holdouts = report.load_holdouts(self.results, "m4")
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
                                     holdouts=holdouts)
-        self.assertIn("Held out, relu-before-bn (`python main.py --stage=m4 --seeds=0,1`, revision "
-                      "?, abc1234; evaluated on the last 5,000 training images), seeds 0, 1: "
-                      "accuracy over the last 4 epochs 99.49%, final loss 0.0250 (per seed "
-                      "0.0200, 0.0300).", text)
+        self.assertIn("Held out, relu-before-bn, seeds 0, 1: accuracy over the last 4 epochs "
+                      "99.49%, final loss 0.0250 (per seed 0.0200, 0.0300); evaluated on the last "
+                      "5,000 training images; `python main.py --stage=m4 --seeds=0,1`, revision "
+                      "?, abc1234.", text)
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)
