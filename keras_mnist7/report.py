@@ -180,21 +180,21 @@ def claim_sentence(claim, stats):
             f"{best:.2f}%, {verdict} it ({reaching} of {len(stats)} seeds reach it).")
 
 
+def _load_named(results_dir, group, stage):
+    """{name: result} of results/<group>/<name>/<stage>/seeds.json, in name order."""
+    return {path.parent.parent.name: json.loads(path.read_text())
+            for path in sorted((Path(results_dir) / group).glob(f"*/{stage}/seeds.json"))}
+
+
 def load_ablations(results_dir, stage):
-    """{name: result} of results/ablations/<name>/<stage>/seeds.json; the name says what changed."""
-    found = {}
-    for path in sorted((Path(results_dir) / "ablations").glob(f"*/{stage}/seeds.json")):
-        found[path.parent.parent.name] = json.loads(path.read_text())
-    return found
+    """results/ablations/<name>/<stage>/seeds.json by name; the name says what changed."""
+    return _load_named(results_dir, "ablations", stage)
 
 
 def load_holdouts(results_dir, stage):
-    """{name: result} of results/holdout/<name>/<stage>/seeds.json: runs scored on held-out
-    training images (--holdout), never on the test set."""
-    found = {}
-    for path in sorted((Path(results_dir) / "holdout").glob(f"*/{stage}/seeds.json")):
-        found[path.parent.parent.name] = json.loads(path.read_text())
-    return found
+    """results/holdout/<name>/<stage>/seeds.json by name: runs scored on held-out training
+    images (--holdout), never on the test set."""
+    return _load_named(results_dir, "holdout", stage)
 
 
 def holdout_sentences(holdouts):

@@ -1,8 +1,8 @@
 """Is a run folder new, half-done (resume it) or finished? Decided before any work starts.
 
 A run is known by its identity -- stage, architecture, recipe, seed, data sizes and holdout --
-as its metrics.json records it. The same command finds its own run again and resumes or reports it;
-a different one never overwrites it silently. Plain files only, no Keras.
+as its metrics.json records it. The same command finds its own run again and resumes or
+reports it; a different one never overwrites it silently. Plain files only, no Keras.
 """
 
 import dataclasses
