@@ -59,6 +59,12 @@ flags.DEFINE_float("min_lr", None, "Cosine schedule: lr the decay ends at (m5: 0
 flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m5: 0.05; m1 has none).")
 flags.DEFINE_float("rotation_degrees", None,
                    "Random rotation of training images, up to +-this (m3, m4: 8; m1, m2, m5: 0).")
+flags.DEFINE_float("translation_pixels", None,
+                   "Random shift of training images, up to +-this many pixels each way "
+                   "(stage default: 0).")
+flags.DEFINE_float("ema_momentum", None,
+                   "Average the weights (Keras' SGD use_ema with this ema_momentum); evaluation "
+                   "and checkpoints use the average. 0: off (stage default).")
 flags.DEFINE_bool("bn_before_relu", None,
                   "conv -> BN -> ReLU (m5) instead of the seed's conv -> ReLU -> BN (m2-m4); "
                   "unset: the stage's own order.")

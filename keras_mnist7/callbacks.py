@@ -41,6 +41,19 @@ class LearningRateLogger(keras.callbacks.Callback):
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
 
+class AveragedWeights(keras.callbacks.SwapEMAWeights):
+    """Keras' SwapEMAWeights with swap_on_epoch: evaluation, checkpoints and backups see the
+    optimizer's moving average of the weights, training goes on from the raw weights.
+
+    A backup is therefore saved with the average in the model (and the raw weights in the
+    optimizer's slots): in a resumed run, the first epoch swaps them back before it trains.
+    """
+
+    def __init__(self, resumed=False):
+        super().__init__(swap_on_epoch=True)
+        self._ema_weights_in_model = resumed
+
+
 class _EpochRows(keras.callbacks.Callback):
     """Keeps one row per finished epoch; a resumed run starts from the rows already on record."""
 

@@ -24,20 +24,44 @@ def rotation(degrees, seed):
                                        interpolation="bilinear", seed=seed, name="rotation")
 
 
-def train_dataset(images, labels, batch_size, seed, rotation_degrees=0.0):
-    """uint8 arrays -> cache -> seeded shuffle (new order each epoch) -> batch -> rotate -> prefetch.
+def translation(pixels, seed):
+    """Keras' own random shift, up to +-pixels each way, background filled with 0."""
+    factor = pixels / 28.0
+    return keras.layers.RandomTranslation(factor, factor, fill_mode="constant", fill_value=0.0,
+                                          interpolation="bilinear", seed=seed, name="translation")
 
-    Rotated batches are float32 pixels in 0-255; without rotation they stay uint8. The model
-    normalizes either, so training and test data enter it on the same 0-255 scale.
+
+def augmentation(rotation_degrees, translation_pixels, seed):
+    """The augmentation layers a recipe asks for, in order (rotate, then shift)."""
+    layers = []
+    if rotation_degrees:
+        layers.append(rotation(rotation_degrees, seed))
+    if translation_pixels:
+        layers.append(translation(translation_pixels, seed + 1))
+    return layers
+
+
+def train_dataset(images, labels, batch_size, seed, rotation_degrees=0.0,
+                  translation_pixels=0.0):
+    """uint8 arrays -> cache -> seeded shuffle (new order each epoch) -> batch -> augment ->
+    prefetch.
+
+    Augmented batches are float32 pixels in 0-255; without augmentation they stay uint8. The
+    model normalizes either, so training and test data enter it on the same 0-255 scale.
     """
     dataset = tf.data.Dataset.from_tensor_slices((images[..., None], labels)).cache()
     dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
-    if rotation_degrees:
-        rotate = rotation(rotation_degrees, seed)
-        # One map call per batch, in order: the rotation draws from a seeded stateful generator,
+    layers = augmentation(rotation_degrees, translation_pixels, seed)
+    if layers:
+        def augment(x, y):
+            x = tf.cast(x, tf.float32)
+            for layer in layers:
+                x = layer(x, training=True)
+            return x, y
+        # One map call per batch, in order: the layers draw from seeded stateful generators,
         # so a parallel map would only be serialized again by op determinism.
-        dataset = dataset.map(lambda x, y: (rotate(tf.cast(x, tf.float32), training=True), y))
+        dataset = dataset.map(augment)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

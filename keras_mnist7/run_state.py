@@ -10,7 +10,8 @@ import json
 import shutil
 from pathlib import Path
 
-from keras_mnist7.stages import get_stage
+from keras_mnist7.architecture import Architecture
+from keras_mnist7.stages import Recipe, get_stage
 
 # Backups of a run in progress, present from its first finished epoch until it ends: Keras'
 # BackupAndRestore writes in place into backup/keras/; after each epoch a copy of that folder is
@@ -60,7 +61,8 @@ def run_status(run_dir, identity):
     except (OSError, ValueError, AttributeError) as err:
         raise RunConflict(f"cannot read {metrics_path} ({err}): pass --overwrite to replace the "
                           "run, or choose another --output_dir") from None
-    differing = [key for key in IDENTITY_KEYS if recorded[key] != identity[key]]
+    differing = [key for key in IDENTITY_KEYS
+                 if _with_defaults(key, recorded[key]) != identity[key]]
     if differing:
         raise RunConflict(f"{run_dir} holds another run (its {', '.join(differing)} differ): "
                           "pass --overwrite to replace it, or choose another --output_dir")
@@ -68,6 +70,17 @@ def run_status(run_dir, identity):
     if not has_backup and (finished or metrics.get("stopped")):
         return "finished"
     return "resume"
+
+
+def _with_defaults(key, recorded):
+    """A recorded recipe or architecture with the fields added since it was written set to
+    their defaults (which keep the old behaviour), so older runs are still recognized."""
+    if key not in ("recipe", "architecture") or not isinstance(recorded, dict):
+        return recorded
+    fields = dataclasses.fields(Recipe if key == "recipe" else Architecture)
+    defaults = {field.name: field.default for field in fields
+                if field.default is not dataclasses.MISSING}
+    return {**defaults, **recorded}
 
 
 def sealed_backup_name(epochs_done):

@@ -28,6 +28,10 @@ class Recipe:
     min_lr: float = 0.0  # cosine: where the decay ends
     dropout: float | None = None  # None: the stage has no dropout layers
     rotation_degrees: float = 0.0  # random rotation of training images, up to +-this
+    translation_pixels: float = 0.0  # random shift of training images, up to +-this many pixels
+    # Polyak averaging of the weights (Keras' SGD use_ema); evaluation and checkpoints see the
+    # average. 0: off.
+    ema_momentum: float = 0.0
 
     def __post_init__(self):
         requirements = [
@@ -40,6 +44,8 @@ class Recipe:
             ("gamma", 0 < self.gamma <= 1, "in (0, 1]"),
             ("dropout", self.dropout is None or 0 <= self.dropout < 1, "in [0, 1)"),
             ("rotation_degrees", 0 <= self.rotation_degrees <= 180, "in [0, 180]"),
+            ("translation_pixels", 0 <= self.translation_pixels <= 14, "in [0, 14]"),
+            ("ema_momentum", 0 <= self.ema_momentum < 1, "in [0, 1)"),
             ("schedule", self.schedule in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
             ("step_size", self.schedule == "step" or self.step_size is None,
              "unset with --schedule=cosine"),

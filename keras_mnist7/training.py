@@ -8,8 +8,9 @@ import keras
 
 from keras_mnist7 import pipeline
 from keras_mnist7.artifacts import write_text
-from keras_mnist7.callbacks import (EpochTimer, HistoryCsv, LearningRateLogger, LiveCurves,
-                                   MetricsWriter, PublishCheckpoints, ResumeNotice, SealBackup)
+from keras_mnist7.callbacks import (AveragedWeights, EpochTimer, HistoryCsv, LearningRateLogger,
+                                   LiveCurves, MetricsWriter, PublishCheckpoints, ResumeNotice,
+                                   SealBackup)
 from keras_mnist7.environment import describe_device, source_revision, versions
 from keras_mnist7.evaluation import describe, write_evaluation
 from keras_mnist7.models import build_network, param_counts
@@ -45,10 +46,13 @@ def learning_rate_for(recipe, steps_per_epoch):
 
 
 def optimizer_for(recipe, steps_per_epoch):
-    """SGD with momentum, the recipe's schedule and its weight decay (Keras' decoupled one)."""
+    """SGD with momentum, the recipe's schedule, its weight decay (Keras' decoupled one) and,
+    with ema_momentum, Keras' moving average of the weights."""
     return keras.optimizers.SGD(learning_rate=learning_rate_for(recipe, steps_per_epoch),
                                 momentum=recipe.momentum,
-                                weight_decay=recipe.weight_decay or None)
+                                weight_decay=recipe.weight_decay or None,
+                                use_ema=bool(recipe.ema_momentum),
+                                ema_momentum=recipe.ema_momentum or 0.99)
 
 
 def run_callbacks(recipe, run_dir, title, facts, previous=()):
@@ -56,8 +60,10 @@ def run_callbacks(recipe, run_dir, title, facts, previous=()):
     CSV and JSON, each file replaced whole by a rename.
 
     Order matters: the timer and the lr callback put epoch_seconds and learning_rate into the
-    logs before the writers read them; BackupAndRestore and the callback that seals its save
-    come last, so an epoch they have backed up is already in every file. `previous`: the rows of the epochs a resumed run already has.
+    logs before the writers read them; with weight averaging, the averaged weights are swapped
+    in before the checkpoints save; BackupAndRestore and the callback that seals its save come
+    last, so an epoch they have backed up is already in every file. `previous`: the rows of the
+    epochs a resumed run already has.
     """
     if recipe.schedule == "step":
         learning_rate = keras.callbacks.LearningRateScheduler(recipe.learning_rate)
@@ -70,6 +76,7 @@ def run_callbacks(recipe, run_dir, title, facts, previous=()):
         EpochTimer(),
         learning_rate,
         keras.callbacks.TerminateOnNaN(),
+        *([AveragedWeights(resumed=bool(previous))] if recipe.ema_momentum else []),
         keras.callbacks.ModelCheckpoint(checkpoints["best"], monitor="val_accuracy", mode="max",
                                         save_best_only=True, initial_value_threshold=best_so_far),
         keras.callbacks.ModelCheckpoint(checkpoints["last"]),
@@ -125,7 +132,8 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None, ar
               f"{evaluation_set(holdout, len(x_test))}, on {device}; artifacts in {run_dir}/")
     callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous)
     model.fit(
-        pipeline.train_dataset(x_train, y_train, recipe.batch_size, seed, recipe.rotation_degrees),
+        pipeline.train_dataset(x_train, y_train, recipe.batch_size, seed, recipe.rotation_degrees,
+                               recipe.translation_pixels),
         validation_data=pipeline.test_dataset(x_test, y_test, batch_size=1000),
         epochs=recipe.epochs, callbacks=callbacks, verbose=verbose,
         shuffle=False)  # the dataset shuffles itself, with its seed

@@ -35,9 +35,20 @@ ablations() {
 # m5 against the seed's order of BN and ReLU with the test set left out: trained on the first
 # 55,000 training images, scored after every epoch on the last 5,000 (results/holdout/).
 holdout() {
-  train --stage=m5 --seeds=0,1,2 --holdout=5000 --output_dir=results/holdout/m5
+  train --stage=m5 --seeds=0,1,2,3,4 --holdout=5000 --output_dir=results/holdout/m5
   train --stage=m5 --seeds=0,1,2 --holdout=5000 --output_dir=results/holdout/relu-before-bn \
     --nobn_before_relu
+}
+
+# The levers of issue 11, each one change to m5, on the held-out images of seeds 0-4 (the test
+# set is never loaded): what m5 keeps is chosen here, then confirmed once on seeds 100-109.
+search() {
+  local lever
+  for lever in "ema-0.99 --ema_momentum=0.99" "ema-0.999 --ema_momentum=0.999" \
+               "translate-1 --translation_pixels=1"; do
+    set -- $lever
+    train --stage=m5 --seeds=0,1,2,3,4 --holdout=5000 --output_dir="results/holdout/$1" "${@:2}"
+  done
 }
 
 # Earlier versions of m5, kept in results/ablations/ as they were written (their command reads
