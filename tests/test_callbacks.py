@@ -7,7 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from keras_mnist7.callbacks import (EpochTimer, HistoryCsv, LearningRateLogger, LiveCurves,
+from keras_mnist7.callbacks import (AveragedWeights, EpochTimer, HistoryCsv, LearningRateLogger, LiveCurves,
                                    MetricsWriter, PublishCheckpoints, SealBackup)
 
 
@@ -101,7 +101,6 @@ class CallbacksTest(unittest.TestCase):
             self.assertEqual((final.read_text(), untouched.read_text()), ("new", "old"))
             self.assertFalse(temp.exists())
 
-
     def test_learning_rate_logger_reports_a_per_batch_schedule(self):
         inputs = keras.Input((2,))
         model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
@@ -110,6 +109,62 @@ class CallbacksTest(unittest.TestCase):
         history = model.fit(np.zeros((8, 2)), np.zeros(8), batch_size=4, epochs=2, verbose=0,
                             callbacks=[LearningRateLogger()])
         self.assertEqual(history.history["learning_rate"], [0.5, 0.0])  # after 2 and 4 steps
+
+
+class AveragedWeightsTest(unittest.TestCase):
+    """Evaluation and whatever saves after the swap see the average; training goes on raw."""
+
+    def setUp(self):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((4,))
+        self.model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(inputs))
+        self.model.compile(keras.optimizers.SGD(0.5, use_ema=True, ema_momentum=0.9),
+                           "sparse_categorical_crossentropy")
+        self.x, self.y = np.random.rand(64, 4).astype("float32"), np.random.randint(0, 10, 64)
+
+    def weights(self):
+        return [w.copy() for w in self.model.get_weights()]
+
+    def test_evaluation_and_later_callbacks_see_the_average_and_training_resumes_raw(self):
+        seen = {"raw_end": [], "epoch_end": [], "raw_begin": [], "val_loss": []}
+        model = self.model
+
+        class Probe(keras.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                if batch == 0:
+                    seen["raw_begin"].append([w.copy() for w in model.get_weights()])
+
+            def on_train_batch_end(self, batch, logs=None):
+                seen["raw_end"] = [w.copy() for w in model.get_weights()]
+
+            def on_epoch_end(self, epoch, logs=None):
+                seen["epoch_end"].append([w.copy() for w in model.get_weights()])
+                seen["val_loss"].append((logs["val_loss"], model.evaluate(
+                    self.x, self.y, verbose=0)))
+                seen.setdefault("raw_at_epoch_end", []).append(seen["raw_end"])
+
+        probe = Probe()
+        probe.x, probe.y = self.x, self.y
+        self.model.fit(self.x, self.y, batch_size=8, epochs=2, verbose=0,
+                       validation_data=(self.x, self.y), callbacks=[AveragedWeights(), probe])
+        averaged, raw = seen["epoch_end"][0], seen["raw_at_epoch_end"][0]
+        self.assertFalse(np.allclose(averaged[0], raw[0]))  # the model holds the average
+        for val_loss, evaluated in seen["val_loss"]:
+            self.assertAlmostEqual(val_loss, evaluated, places=5)  # evaluated on the average
+        for got, want in zip(seen["raw_begin"][1], raw):  # epoch 2 trains on from the raw ones
+            np.testing.assert_allclose(got, want, atol=1e-6)
+
+    def test_a_resumed_run_swaps_the_raw_weights_back_before_training(self):
+        self.model.optimizer.build(self.model.trainable_variables)
+        average = self.weights()
+        for variable, value in zip(self.model.optimizer._model_variables_moving_average,
+                                   self.weights()):
+            variable.assign(value + 1.0)  # the raw weights, as a backup keeps them
+        callback = AveragedWeights(resumed=True)
+        callback.set_model(self.model)
+        callback.on_epoch_begin(0)
+        for got, want in zip(self.weights(), average):
+            np.testing.assert_allclose(got, want + 1.0, atol=1e-6)
 
 
 if __name__ == "__main__":

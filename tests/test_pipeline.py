@@ -65,6 +65,28 @@ class PipelineTest(unittest.TestCase):
         self.assertGreater(np.mean(corners == 0), 0.8)
         self.assertTrue(np.all(x[:, 14, 14, 0] == 255))  # the centre stays
 
+    def test_translation_shifts_whole_digits_a_pixel_at_most(self):
+        config = pipeline.translation(1, seed=0).get_config()
+        self.assertEqual((config["fill_mode"], config["fill_value"]), ("constant", 0.0))
+        self.assertAlmostEqual(config["height_factor"] * 28, 1)
+        self.assertEqual(pipeline.augmentation(0, 0, seed=0), [])
+        train = batches(pipeline.train_dataset(self.x, self.ids, 100, seed=0,
+                                               translation_pixels=1))
+        for x, y in train:
+            self.assertEqual(x.dtype, np.float32)
+            originals = self.x[y].astype(np.float32)
+            changed = np.abs(x[..., 0] - originals).reshape(len(y), -1).max(axis=1)
+            self.assertGreater((changed > 1).mean(), 0.9)
+            # The ink's centre moves by no more than the shift; its amount stays alike.
+            rows = np.arange(28, dtype=np.float32)
+            for image, original in zip(x[..., 0], originals):
+                centre = [(image.sum(axis) * rows).sum() / image.sum() for axis in (0, 1)]
+                before = [(original.sum(axis) * rows).sum() / original.sum() for axis in (0, 1)]
+                self.assertTrue(np.all(np.abs(np.subtract(centre, before)) <= 1.01))
+        again = batches(pipeline.train_dataset(self.x, self.ids, 100, seed=0,
+                                               translation_pixels=1))
+        np.testing.assert_array_equal(train[0][0], again[0][0])  # seeded
+
 
 if __name__ == "__main__":
     unittest.main()

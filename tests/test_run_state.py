@@ -74,6 +74,18 @@ class RunStatusTest(unittest.TestCase):
         (self.run_dir / "metrics.json").write_text(json.dumps(metrics))
         self.assertEqual(run_status(self.run_dir, self.identity), "finished")
 
+    def test_a_run_recorded_before_a_recipe_field_existed_is_still_known(self):
+        metrics = json.loads(json.dumps(self.identity))
+        for field in ("ema_momentum", "translation_pixels"):
+            del metrics["recipe"][field]
+        metrics["history"] = [{"epoch": e + 1} for e in range(3)]
+        (self.run_dir / "metrics.json").write_text(json.dumps(metrics))
+        self.assertEqual(run_status(self.run_dir, self.identity), "finished")
+        averaged = run_identity("m4", get_stage("m4").recipe_with(epochs=3, ema_momentum=0.99),
+                                0, 1000, 500)
+        with self.assertRaisesRegex(RunConflict, "its recipe differ"):
+            run_status(self.run_dir, averaged)
+
     def test_identity_records_the_architecture(self):
         self.assertEqual(self.identity["architecture"]["plan"][0]["filters"],
                          get_stage("m4").architecture.plan[0].filters)

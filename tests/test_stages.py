@@ -127,7 +127,8 @@ class RegistryTest(unittest.TestCase):
 
     def test_bad_values_are_refused_with_the_flag_named(self):
         bad = {"lr": 0, "epochs": 0, "step_size": 0, "gamma": 1.5, "batch_size": 0,
-               "momentum": 1.0, "dropout": 1.0, "rotation_degrees": -1}
+               "momentum": 1.0, "dropout": 1.0, "rotation_degrees": -1, "translation_pixels": 15,
+               "ema_momentum": 1.0}
         for name, value in bad.items():
             with self.subTest(flag=name):
                 with self.assertRaisesRegex(ValueError, f"^--{name} must be .*, got {value}$"):

@@ -132,6 +132,12 @@ class OptimizerTest(unittest.TestCase):
         self.assertEqual(optimizer.weight_decay, get_stage("m5").recipe.weight_decay)
         self.assertIsNone(optimizer_for(get_stage("m4").recipe, steps_per_epoch=100).weight_decay)
 
+    def test_weight_averaging_is_keras_sgds_own_ema(self):
+        recipe = get_stage("m5").recipe_with(ema_momentum=0.995)
+        optimizer = optimizer_for(recipe, steps_per_epoch=100)
+        self.assertEqual((optimizer.use_ema, optimizer.ema_momentum), (True, 0.995))
+        self.assertFalse(optimizer_for(get_stage("m5").recipe, steps_per_epoch=100).use_ema)
+
 
 if __name__ == "__main__":
     unittest.main()
