@@ -22,6 +22,7 @@ from keras_mnist7.artifacts import (check_model_file, describe_outcome, ensure_w
                                     prepare_run_dir)
 from keras_mnist7.data import DataError, load_mnist
 from keras_mnist7.digits import image_files
+from keras_mnist7.run_lock import FolderInUse, FolderLock
 from keras_mnist7.run_state import RunConflict, clear_run, read_metrics, run_identity, run_status
 from keras_mnist7.stages import STAGES, Recipe, get_stage
 
@@ -179,6 +180,7 @@ def check_model_flags():
 def main(argv):
     if len(argv) > 1:
         fail(f"unexpected arguments {argv[1:]}; flags look like --stage=m3")
+    command = " ".join(["python", "main.py", *sys.argv[1:]])
     try:
         recipe = get_stage(FLAGS.stage).recipe_with(**{name: FLAGS[name].value
                                                         for name in RECIPE_FLAGS})
@@ -193,8 +195,10 @@ def main(argv):
                              FLAGS.holdout if FLAGS.mode == "train" else 0)
         if FLAGS.mode == "train":
             run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
+            # Held until this process ends: one writer per run folder (and benchmark group).
+            lock = FolderLock(run_dir, command).acquire()  # noqa: F841
             statuses = check_runs(run_dir, seeds, recipe, architecture, data)
-    except (ValueError, OSError, DataError, RunConflict) as err:
+    except (ValueError, OSError, DataError, RunConflict, FolderInUse) as err:
         fail(err)
     if FLAGS.mode == "train" and seeds is None and statuses[run_dir] == "finished":
         print(f"[finished] {run_dir} already holds this run, finished; pass --overwrite to "
@@ -215,7 +219,6 @@ def main(argv):
         print(f"README.md: results section rewritten from {FLAGS.results_dir}/")
     elif FLAGS.mode == "train":
         verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
-        command = " ".join(["python", "main.py", *sys.argv[1:]])
         commands.train_stage(FLAGS.stage, recipe, data, run_dir, FLAGS.seed, seeds, verbose,
                              command, architecture, FLAGS.holdout)
     else:

@@ -44,14 +44,24 @@ def check_model_file(path):
 
 
 def write_atomic(path, write):
-    """Calls write(temp_path), then renames the temp file over `path`: readers never see half."""
+    """Calls write(temp_path), then renames the temp file over `path`: readers never see half.
+
+    A failed write (a full disk) leaves `path` as it was and raises OSError naming `path`.
+    """
     path = Path(path)
     temp = path.with_name(f".{path.name}.tmp")
     try:
         write(temp)
         os.replace(temp, path)
+    except OSError as err:
+        raise failed_write(path, err) from err
     finally:
         temp.unlink(missing_ok=True)
+
+
+def failed_write(path, err):
+    """The OSError to report for a file that could not be written: its final name, the cause."""
+    return OSError(err.errno, err.strerror or str(err), str(path))
 
 
 def write_text(path, text):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import keras
 
-from keras_mnist7.artifacts import summarize_history, write_json, write_text
+from keras_mnist7.artifacts import failed_write, summarize_history, write_json, write_text
 from keras_mnist7.plots import plot_curves
 from keras_mnist7.run_state import KERAS_BACKUP, sealed_backup_name
 
@@ -137,7 +137,10 @@ class PublishCheckpoints(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         for temp, final in self.pairs:
             if os.path.exists(temp):
-                os.replace(temp, final)
+                try:
+                    os.replace(temp, final)
+                except OSError as err:
+                    raise failed_write(final, err) from err
 
 
 class ResumeNotice(keras.callbacks.Callback):
@@ -169,8 +172,11 @@ class SealBackup(keras.callbacks.Callback):
         sealed = self.root / sealed_backup_name(epoch + 1)
         temp = sealed.with_name(f"{sealed.name}.tmp")
         shutil.rmtree(temp, ignore_errors=True)
-        shutil.copytree(self.root / KERAS_BACKUP, temp)
-        os.replace(temp, sealed)
+        try:
+            shutil.copytree(self.root / KERAS_BACKUP, temp)
+            os.replace(temp, sealed)
+        except OSError as err:  # the previous sealed copy is still whole
+            raise failed_write(sealed, err) from err
         for older in self.root.glob("epoch-[0-9][0-9][0-9][0-9]"):
             if older != sealed:
                 shutil.rmtree(older)

@@ -39,6 +39,11 @@ def train_stage(stage, recipe, data, run_dir, seed, seeds, verbose, command, arc
         print(f"\n[interrupted] every finished epoch is kept in {run_dir}/: run the same "
               "command again to resume", file=sys.stderr)
         sys.exit(130)
+    except OSError as err:  # a full disk, a folder gone read-only: the files on disk are whole
+        print(f"error: cannot write {err.filename or run_dir} ({err.strerror or err}); every "
+              "finished epoch is kept: fix that, then run the same command again to resume",
+              file=sys.stderr)
+        sys.exit(1)
     print(describe_outcome(stage, run_dir, metrics))
 
 
