@@ -20,7 +20,8 @@ class FolderInUse(Exception):
 
 
 class FolderLock:
-    """Holds `folder`'s lock from acquire() until release() or the end of the process."""
+    """Holds `folder`'s lock from acquire() until release(), or until the object is dropped
+    (its file closes), or the process ends: keep a reference while the run trains."""
 
     def __init__(self, folder, command=None):
         self.folder = Path(folder)
