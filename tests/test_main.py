@@ -4,6 +4,7 @@ and a real run killed with SIGKILL, checked file by file, then resumed by the sa
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -208,6 +209,64 @@ class KillAndResumeTest(unittest.TestCase):
         for name in ("best.keras", "last.keras"):
             self.assertEqual(keras.saving.load_model(run_dir / name).output_shape, (None, 10))
         return rows
+
+
+# Runs main.py with os.replace failing as a full disk would, the Nth time it publishes a file
+# of the given name: every writer of a run ends in that rename.
+FULL_DISK_AT = """
+import errno, os, runpy, sys
+target, nth = sys.argv[1], int(sys.argv[2])
+sys.argv = sys.argv[3:]
+real_replace, calls = os.replace, [0]
+def replace(src, dst, **kwargs):
+    if os.path.basename(os.fspath(dst)) == target:
+        calls[0] += 1
+        if calls[0] == nth:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(src))
+    return real_replace(src, dst, **kwargs)
+os.replace = replace
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+class FullDiskTest(unittest.TestCase):
+    """Each writer fails in turn in epoch 2 (about 2 minutes): one line naming the file, whole
+    files left, and the same command then finishes with every epoch once."""
+
+    EPOCHS = 3
+
+    def test_each_writer_failing_stops_the_run_cleanly_and_it_resumes(self):
+        # (file name, its Nth publication is epoch 2's, as the error names it)
+        for target, nth, shown in (("history.csv", 2, "history.csv"),
+                                   ("metrics.json", 2, "metrics.json"),
+                                   ("curves.png", 2, "curves.png"),
+                                   ("last.keras", 2, "last.keras"),
+                                   ("epoch-0002", 1, "backup/epoch-0002")):
+            with self.subTest(writer=target), tempfile.TemporaryDirectory() as tmp:
+                command = ["main.py", "--stage=m1", f"--epochs={self.EPOCHS}", "--train_size=512",
+                           "--verbose=0", f"--output_dir={tmp}"]
+                run_dir = Path(tmp, "m1")
+                failed = run_python(["-c", FULL_DISK_AT, target, str(nth), *command])
+                self.assertEqual(failed.returncode, 1, failed.stderr)
+                self.assertNotIn("Traceback", failed.stderr)
+                # TensorFlow's own start-up lines aside, the run says one thing: the error.
+                ours = [line for line in failed.stderr.strip().splitlines()
+                        if not re.match(r"[IWE]\d{4} |WARNING: All log messages", line)]
+                self.assertEqual(len(ours), 1, failed.stderr)
+                self.assertRegex(ours[0], f"^error: cannot write {run_dir}/{shown} "
+                                           r"\(No space left on device\); every finished epoch "
+                                           "is kept: .* run the same command again to resume$")
+                KillAndResumeTest.assert_every_file_is_whole(self, run_dir)
+
+                resumed = run_python(command)
+                self.assertEqual(resumed.returncode, 0, resumed.stderr)
+                rows = KillAndResumeTest.assert_every_file_is_whole(self, run_dir)
+                self.assertEqual([int(row["epoch"]) for row in rows],
+                                 list(range(1, self.EPOCHS + 1)))
+                metrics = json.loads((run_dir / "metrics.json").read_text())
+                self.assertEqual([row["epoch"] for row in metrics["history"]],
+                                 list(range(1, self.EPOCHS + 1)))
+                self.assertEqual(sorted(p.name for p in run_dir.glob(".*tmp*")), [])
 
 
 if __name__ == "__main__":
