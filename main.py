@@ -19,7 +19,7 @@ from pathlib import Path
 from absl import app, flags
 
 from keras_mnist7.artifacts import (check_model_file, describe_outcome, ensure_writable,
-                                    prepare_run_dir)
+                                    prepare_run_dir, write_text)
 from keras_mnist7.data import DataError, load_mnist
 from keras_mnist7.digits import image_files
 from keras_mnist7.run_lock import FolderInUse, FolderLock
@@ -210,13 +210,15 @@ def main(argv):
     # TF_CPP_MIN_LOG_LEVEL does not silence (TF 2.21), which would bury a one-line error.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from keras_mnist7 import commands
-    from keras_mnist7.report import results_section, stage_table, update_readme
+    from keras_mnist7.report import results_page, results_section, stage_table, update_readme
 
     if FLAGS.mode == "stages":
         print(stage_table())
     elif FLAGS.mode == "report":
         update_readme("README.md", results_section(FLAGS.results_dir))
-        print(f"README.md: results section rewritten from {FLAGS.results_dir}/")
+        write_text(Path("docs") / "results.md", results_page(FLAGS.results_dir))
+        print(f"README.md: results section, docs/results.md: rewritten from "
+              f"{FLAGS.results_dir}/")
     elif FLAGS.mode == "train":
         verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
         commands.train_stage(FLAGS.stage, recipe, data, run_dir, FLAGS.seed, seeds, verbose,

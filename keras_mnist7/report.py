@@ -1,6 +1,7 @@
 """Text for people -- summary.txt, README tables -- built from the registry, the models and
 the result files: no number typed by hand."""
 
+import dataclasses
 import io
 import json
 import statistics
@@ -10,7 +11,8 @@ from keras_mnist7.artifacts import write_text
 from keras_mnist7.models import build_model, param_counts
 from keras_mnist7.plots import plot_curves, plot_stage_comparison
 from keras_mnist7.receptive_field import format_table, receptive_field, receptive_field_table
-from keras_mnist7.stages import STAGES, get_stage
+from keras_mnist7.architecture import Architecture
+from keras_mnist7.stages import STAGES, Recipe, get_stage, with_defaults
 
 
 def model_report(model):
@@ -77,10 +79,12 @@ def seed_stats(run):
 
 def seeds_table(result):
     """Markdown: one row per seed, then the aggregate (mean +- sample std over seeds)."""
+    evaluated_on = result.get("evaluated_on", "the test set")
+    scored = "held-out" if "held out" in evaluated_on else "test"
     lines = [f"{result['stage']}: {result['epochs']} epochs, params {params_text(result['params'])}; "
-             f"{result['device']}; evaluated on {result.get('evaluated_on', 'the test set')}", "",
-             "| seed | best test % (epoch) | last 4 test % | min of last 4 | first epoch >= "
-             f"{BAR:.2f} | median epoch s |", "|--:|--:|---|--:|--:|--:|"]
+             f"{result['device']}; evaluated on {evaluated_on}", "",
+             f"| seed | best {scored} % (epoch) | last 4 {scored} % | min of last 4 | first epoch "
+             f">= {BAR:.2f} | median epoch s |", "|--:|--:|---|--:|--:|--:|"]
     stats = [seed_stats(run) for run in result["runs"]]
     for run, s in zip(result["runs"], stats):
         seconds = statistics.median(run["epoch_seconds"])
@@ -93,7 +97,7 @@ def seeds_table(result):
     holding = sum(s["holds_bar"] for s in stats)
     over = f"{len(finals)} seeds: {mean:.2f} +- {std:.2f} % (mean +- sample std)" \
         if len(finals) > 1 else f"1 seed: {mean:.2f} %"
-    lines += ["", f"Final test accuracy over {over}. Seeds with every one of the last 4 epochs "
+    lines += ["", f"Final {scored} accuracy over {over}. Seeds with every one of the last 4 epochs "
                   f">= {BAR:.2f}%: {holding} of {len(finals)}."]
     return "\n".join(lines)
 
@@ -181,9 +185,16 @@ def claim_sentence(claim, stats):
 
 
 def _load_named(results_dir, group, stage):
-    """{name: result} of results/<group>/<name>/<stage>/seeds.json, in name order."""
-    return {path.parent.parent.name: json.loads(path.read_text())
-            for path in sorted((Path(results_dir) / group).glob(f"*/{stage}/seeds.json"))}
+    """{name: result} of results/<group>/<name>/<stage>/seeds.json, in name order. Older
+    seeds.json files lack the architecture: it is read from their first run's metrics.json."""
+    named = {}
+    for path in sorted((Path(results_dir) / group).glob(f"*/{stage}/seeds.json")):
+        result = json.loads(path.read_text())
+        if result.get("architecture") is None:
+            first = path.parent / f"seed{result['runs'][0]['seed']}" / "metrics.json"
+            result["architecture"] = json.loads(first.read_text()).get("architecture")
+        named[path.parent.parent.name] = result
+    return named
 
 
 def load_ablations(results_dir, stage):
@@ -197,43 +208,85 @@ def load_holdouts(results_dir, stage):
     return _load_named(results_dir, "holdout", stage)
 
 
-def holdout_sentences(holdouts):
-    """What each held-out comparison measured: accuracy over the last 4 epochs and final loss,
-    averaged over its seeds (loss tells recipes apart with fewer images than accuracy does)."""
-    lines = []
+def _flag(name, value):
+    if isinstance(value, bool):
+        return f"--{name}" if value else f"--no{name}"
+    return f"--{name}={'unset' if value is None else format(value, 'g') if isinstance(value, float) else value}"
+
+
+def changes_from_stage(stage, result):
+    """How a benchmark's runs differ from the stage as the registry has it today, as the
+    main.py flags that would make today's stage train that way."""
+    spec = get_stage(stage)
+    recipe, today = with_defaults(Recipe, result.get("recipe") or {}), asdict_json(spec.recipe)
+    changes = [_flag(name, recipe.get(name)) for name in today if recipe.get(name) != today[name]]
+    architecture = result.get("architecture")
+    if architecture is None:
+        changes.append("architecture not recorded")
+    else:
+        architecture = with_defaults(Architecture, architecture)
+        mine = asdict_json(spec.architecture)
+        for name in mine:
+            if architecture.get(name) != mine[name]:
+                changes.append(_flag(name, architecture.get(name)) if name == "bn_before_relu"
+                               else f"another {name}")
+    return " ".join(f"`{change}`" for change in changes) or f"none (today's {stage})"
+
+
+def asdict_json(value):
+    """A dataclass as its JSON record reads back (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(value)))
+
+
+def _seeds_text(runs):
+    seeds = [run["seed"] for run in runs]
+    contiguous = len(seeds) > 2 and seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+    return f"{seeds[0]}-{seeds[-1]}" if contiguous else ", ".join(map(str, seeds))
+
+
+def holdout_table(stage, holdouts):
+    """One row per held-out benchmark (scored on held-out training images, never the test
+    set): mean and per-seed lowest of the last 4 epochs, and the final loss, which tells
+    recipes apart with fewer images than accuracy does."""
+    lines = [f"| held out | changes from today's {stage} | seeds | last 4, mean % | lowest of last 4 "
+             "per seed % | final loss, mean |", "|---|---|---|--:|---|--:|"]
     for name, result in holdouts.items():
         runs = result["runs"]
         last4 = statistics.mean(a for run in runs for a in run["test_acc"][-4:])
-        losses = [run["test_loss"][-1] for run in runs]
-        revisions = sorted({run.get("revision", "?") for run in runs})
-        lines.append(
-            f"Held out, {name}, seeds {', '.join(str(run['seed']) for run in runs)}: accuracy "
-            f"over the last 4 epochs {last4:.2f}%, final loss {statistics.mean(losses):.4f} (per "
-            f"seed {', '.join(f'{loss:.4f}' for loss in losses)}); evaluated on "
-            f"{result['evaluated_on']}; `{result['command']}`, revision {', '.join(revisions)}.")
+        loss = statistics.mean(run["test_loss"][-1] for run in runs)
+        lines.append(f"| {name} | {changes_from_stage(stage, result)} | {_seeds_text(runs)} | "
+                     f"{last4:.2f} | {_pct(min(run['test_acc'][-4:]) for run in runs)} | "
+                     f"{loss:.4f} |")
     return lines
 
 
-def ablation_sentences(result, ablations):
-    """Each ablation against the stage's own recipe on the seeds both ran: their lowest test
-    accuracy of the last 4 epochs, seed by seed, and how many seeds held the bar."""
-    own = {run["seed"]: seed_stats(run) for run in result["runs"]}
-    lines = []
+def holdout_choice_sentence(stage, holdouts):
+    """Where today's recipe ranks among the held-out runs of the same seeds."""
+    ranked = {name: (statistics.mean(a for run in r["runs"] for a in run["test_acc"][-4:]),
+                     statistics.mean(run["test_loss"][-1] for run in r["runs"]))
+              for name, r in holdouts.items()}
+    today = [name for name, r in holdouts.items()
+             if changes_from_stage(stage, r).startswith("none")]
+    if not today or len(ranked) < 2:
+        return None
+    name = today[0]
+    by_accuracy = 1 + sum(acc > ranked[name][0] for acc, _ in ranked.values())
+    by_loss = 1 + sum(loss < ranked[name][1] for _, loss in ranked.values())
+    return (f"Chosen on held-out training images, never on the test set: today's {stage} "
+            f"recipe ({name}) ranks {by_accuracy} of {len(ranked)} by the mean of the last 4 "
+            f"epochs and {by_loss} of {len(ranked)} by final loss among the held-out runs below.")
+
+
+def ablation_table(stage, ablations):
+    """One row per ablation: what it changes from today's stage, and what its seeds held."""
+    lines = [f"| ablation | changes from today's {stage} | seeds | lowest of last 4 per seed % | "
+             f"final test %, mean | seeds holding {BAR:.2f} |", "|---|---|---|---|--:|--:|"]
     for name, ablation in ablations.items():
-        pairs = [(seed_stats(run), own[run["seed"]]) for run in ablation["runs"]
-                 if run["seed"] in own]
-        if not pairs:
-            continue
-        seeds = [run["seed"] for run in ablation["runs"] if run["seed"] in own]
-        revisions = sorted({run.get("revision", "?") for run in ablation["runs"]})
-        theirs = _pct(t["min_last4"] for t, _ in pairs)
-        mine = _pct(m["min_last4"] for _, m in pairs)
-        held = sum(t["holds_bar"] for t, _ in pairs), sum(m["holds_bar"] for _, m in pairs)
-        lines.append(
-            f"Ablation {name} (`{ablation['command']}`, revision {', '.join(revisions)}), "
-            f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}: lowest of the last 4 "
-            f"{theirs}% against {mine}% with the stage's recipe; seeds holding {BAR:.2f}%: "
-            f"{held[0]} of {len(pairs)} against {held[1]}.")
+        stats = [seed_stats(run) for run in ablation["runs"]]
+        lines.append(f"| {name} | {changes_from_stage(stage, ablation)} | "
+                     f"{_seeds_text(ablation['runs'])} | {_pct(s['min_last4'] for s in stats)} | "
+                     f"{statistics.mean(s['final'] for s in stats):.2f} | "
+                     f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} |")
     return lines
 
 
@@ -265,12 +318,20 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc")),
                 stability_sentence(stats), bar_sentence(stats),
                 claim_sentence(spec.seed_claim, stats),
-                *holdout_sentences(holdouts or {}), *ablation_sentences(result, ablations or {})]
+                holdouts and holdout_choice_sentence(stage, holdouts)]
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target}")
+    tables = []
+    if holdouts:
+        tables += ["", *holdout_table(stage, holdouts)]
+    if ablations:
+        tables += ["", *ablation_table(stage, ablations)]
+    if tables:
+        tables += ["", "Commands, revisions and per-epoch numbers of every row: "
+                       "[docs/results.md](docs/results.md)."]
     return "\n".join([f"### {stage}", "", "#### Target", "", spec.target, "", "#### Result", "",
                       *result_lines, "", "#### Analysis", "",
-                      *[f"- {line}" for line in analysis if line]])
+                      *[f"- {line}" for line in analysis if line], *tables])
 
 
 def comparison_table(results):
@@ -354,6 +415,36 @@ def results_section(results_dir="results", pretrained_dir="pretrained"):
         "command that made its file.",
         comparison_table(results), f"![test accuracy of every stage]({figure})", *writeups,
         shipped_model_section(pretrained_dir)]).rstrip()
+
+
+def results_page(results_dir="results"):
+    """docs/results.md: every benchmark in full -- the stages, their held-out comparisons and
+    ablations -- each with its command, revisions and per-seed table."""
+    lines = ["# Results in full", "",
+             "Written by `python main.py --mode=report` from the result files; README's "
+             "write-ups summarize these. Test accuracy unless a benchmark says it was evaluated "
+             "on held-out training images."]
+    for stage in STAGES:
+        groups = [("", {stage: r} if (r := _load_stage(results_dir, stage)) else {}),
+                  ("held out", load_holdouts(results_dir, stage)),
+                  ("ablation", load_ablations(results_dir, stage))]
+        for kind, named in groups:
+            for name, result in named.items():
+                revisions = sorted({run.get("revision") or "?" for run in result["runs"]})
+                title = f"{stage}, {kind} {name}" if kind else stage
+                lines += ["", f"## {title}", "",
+                          f"- command: `{result['command']}`",
+                          f"- revision: {', '.join(revisions)}"]
+                if kind:
+                    lines.append(f"- changes from today's {stage}: "
+                                 f"{changes_from_stage(stage, result)}")
+                lines += ["", seeds_table(result)]
+    return "\n".join(lines) + "\n"
+
+
+def _load_stage(results_dir, stage):
+    path = Path(results_dir) / stage / "seeds.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def update_readme(readme, section):

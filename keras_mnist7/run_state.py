@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from keras_mnist7.architecture import Architecture
-from keras_mnist7.stages import Recipe, get_stage
+from keras_mnist7.stages import Recipe, get_stage, with_defaults
 
 # Backups of a run in progress, present from its first finished epoch until it ends: Keras'
 # BackupAndRestore writes in place into backup/keras/; after each epoch a copy of that folder is
@@ -22,6 +22,7 @@ KERAS_BACKUP = "keras"
 RUN_FILES = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt",
              "metrics.json", "confusion.png", "mistakes.png", "evaluation.json")
 TEMP_PATTERN = ".*.tmp*"  # what artifacts.write_atomic and the checkpoints write before a rename
+KINDS = {"recipe": Recipe, "architecture": Architecture}  # identity keys recorded as dataclasses
 IDENTITY_KEYS = ("stage", "architecture", "recipe", "seed", "train_size", "test_size", "holdout")
 
 
@@ -62,7 +63,8 @@ def run_status(run_dir, identity):
         raise RunConflict(f"cannot read {metrics_path} ({err}): pass --overwrite to replace the "
                           "run, or choose another --output_dir") from None
     differing = [key for key in IDENTITY_KEYS
-                 if _with_defaults(key, recorded[key]) != identity[key]]
+                 if (with_defaults(KINDS[key], recorded[key]) if key in KINDS else recorded[key])
+                 != identity[key]]
     if differing:
         raise RunConflict(f"{run_dir} holds another run (its {', '.join(differing)} differ): "
                           "pass --overwrite to replace it, or choose another --output_dir")
@@ -70,17 +72,6 @@ def run_status(run_dir, identity):
     if not has_backup and (finished or metrics.get("stopped")):
         return "finished"
     return "resume"
-
-
-def _with_defaults(key, recorded):
-    """A recorded recipe or architecture with the fields added since it was written set to
-    their defaults (which keep the old behaviour), so older runs are still recognized."""
-    if key not in ("recipe", "architecture") or not isinstance(recorded, dict):
-        return recorded
-    fields = dataclasses.fields(Recipe if key == "recipe" else Architecture)
-    defaults = {field.name: field.default for field in fields
-                if field.default is not dataclasses.MISSING}
-    return {**defaults, **recorded}
 
 
 def sealed_backup_name(epochs_done):

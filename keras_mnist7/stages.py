@@ -158,6 +158,16 @@ _REGISTRY = {stage.name: stage for stage in (
 STAGES = tuple(_REGISTRY)
 
 
+def with_defaults(kind, recorded):
+    """A recipe or architecture as a file recorded it (a dict), with the fields added since it
+    was written set to their defaults, which keep the old behaviour: older runs still compare."""
+    if not isinstance(recorded, dict):
+        return recorded
+    defaults = {field.name: field.default for field in dataclasses.fields(kind)
+                if field.default is not dataclasses.MISSING}
+    return {**defaults, **recorded}
+
+
 def get_stage(name):
     if name not in _REGISTRY:
         raise ValueError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -118,31 +119,59 @@ class WriteupTest(unittest.TestCase):
             [report.seed_stats({"test_acc": [99.0, 99.41, 99.2, 99.35, 99.3]})]))
         self.assertEqual(report.over_seeds([99.1]), "Final test 99.10% (1 seed)")
 
-    def test_ablations_are_compared_seed_for_seed(self):
-        fake_results(self.results / "ablations" / "no-rotation", "m4",
-                     [{**self.RUNS[0], "test_acc": [98.0, 99.0, 99.1, 99.3, 99.2]}])
+    def test_ablations_are_a_table_of_what_they_change_and_hold(self):
+        ablation_dir = self.results / "ablations" / "no-rotation"
+        fake_results(ablation_dir, "m4", [{**self.RUNS[0], "test_acc": [98.0, 99.0, 99.1, 99.3, 99.2]}])
+        seeds_json = ablation_dir / "m4" / "seeds.json"
+        recipe = {**dataclasses.asdict(get_stage("m4").recipe), "rotation_degrees": 0.0}
+        del recipe["ema_momentum"]  # written before the field existed: its default applies
+        seeds_json.write_text(json.dumps({**json.loads(seeds_json.read_text()), "recipe": recipe}))
+        (ablation_dir / "m4" / "seed0" / "metrics.json").write_text(json.dumps(
+            {"architecture": dataclasses.asdict(get_stage("m4").architecture), "history": []}))
         ablations = report.load_ablations(self.results, "m4")
         self.assertEqual(list(ablations), ["no-rotation"])
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
                                     ablations=ablations)
-        self.assertIn("Ablation no-rotation (`python main.py --stage=m4 --seeds=0,1`, revision "
-                      "abc1234), seed 0: lowest of the last 4 99.00% against 99.40% with the "
-                      "stage's recipe; seeds holding 99.40%: 0 of 1 against 1.", text)
+        self.assertIn("| no-rotation | `--rotation_degrees=0` | 0 | 99.00 | 99.20 | 0 of 1 |", text)
+        self.assertIn("[docs/results.md](docs/results.md)", text)
 
-    def test_held_out_runs_are_reported_with_what_they_were_scored_on(self):
-        holdout_dir = self.results / "holdout" / "relu-before-bn"
-        fake_results(holdout_dir, "m4", [{**run, "test_loss": [0.05, 0.02 + run["seed"] / 100]}
-                                         for run in self.RUNS])
-        seeds_json = holdout_dir / "m4" / "seeds.json"
-        seeds_json.write_text(json.dumps({**json.loads(seeds_json.read_text()),
-                                          "evaluated_on": "the last 5,000 training images"}))
+    def test_changes_from_the_stage_are_the_flags_that_make_them(self):
+        stage = get_stage("m5")
+        result = {"recipe": {**dataclasses.asdict(stage.recipe), "ema_momentum": 0.99,
+                             "step_size": None},
+                  "architecture": {**report.asdict_json(stage.architecture),
+                                   "bn_before_relu": False}}
+        self.assertEqual(report.changes_from_stage("m5", result),
+                         "`--ema_momentum=0.99` `--nobn_before_relu`")
+        self.assertEqual(report.changes_from_stage("m5", {"recipe": dataclasses.asdict(
+            stage.recipe), "architecture": None}), "`architecture not recorded`")
+        same = {"recipe": dataclasses.asdict(stage.recipe),
+                "architecture": report.asdict_json(stage.architecture)}
+        self.assertEqual(report.changes_from_stage("m5", same), "none (today's m5)")
+
+    def test_held_out_runs_are_a_table_and_todays_recipe_is_ranked(self):
+        for name, shift, recipe in (("chosen", 0.0, get_stage("m4").recipe),
+                                    ("other", -0.1, get_stage("m4").recipe_with(lr=0.1))):
+            holdout_dir = self.results / "holdout" / name
+            fake_results(holdout_dir, "m4", [
+                {**run, "test_acc": [a + shift for a in run["test_acc"]],
+                 "test_loss": [0.05, 0.02 + run["seed"] / 100 - shift]} for run in self.RUNS])
+            seeds_json = holdout_dir / "m4" / "seeds.json"
+            seeds_json.write_text(json.dumps({
+                **json.loads(seeds_json.read_text()), "evaluated_on": "the last 5,000 training "
+                "images, held out", "recipe": dataclasses.asdict(recipe),
+                "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
         holdouts = report.load_holdouts(self.results, "m4")
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
                                     holdouts=holdouts)
-        self.assertIn("Held out, relu-before-bn, seeds 0, 1: accuracy over the last 4 epochs "
-                      "99.49%, final loss 0.0250 (per seed 0.0200, 0.0300); evaluated on the last "
-                      "5,000 training images; `python main.py --stage=m4 --seeds=0,1`, revision "
-                      "?, abc1234.", text)
+        self.assertIn("| chosen | none (today's m4) | 0, 1 | 99.49 | 99.40, 99.42 | 0.0250 |", text)
+        self.assertIn("| other | `--lr=0.1` | 0, 1 | 99.39 | 99.30, 99.32 | 0.1250 |", text)
+        self.assertIn("today's m4 recipe (chosen) ranks 1 of 2 by the mean of the last 4 epochs "
+                      "and 1 of 2 by final loss", text)
+        page = report.results_page(self.results)
+        self.assertIn("## m4, held out other", page)
+        self.assertIn("| seed | best held-out % (epoch) |", page)
+        self.assertIn("Final held-out accuracy over 2 seeds", page)
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)
