@@ -23,6 +23,7 @@ from keras_mnist7.artifacts import (check_model_file, describe_outcome, ensure_w
 from keras_mnist7.data import DataError, load_mnist
 from keras_mnist7.digits import image_files
 from keras_mnist7.run_lock import FolderInUse, FolderLock
+from keras_mnist7.run_spec import RunSpec
 from keras_mnist7.run_state import RunConflict, clear_run, read_metrics, run_identity, run_status
 from keras_mnist7.stages import STAGES, Recipe, get_stage
 
@@ -90,6 +91,9 @@ flags.DEFINE_bool("overwrite", False,
                   "Delete the run already in <output_dir>/<stage>/ (its files only) and train "
                   "again. Without it, the same command resumes an unfinished run, reports a "
                   "finished one, and refuses to touch a run of other settings.")
+flags.DEFINE_bool("tensorboard", True,
+                  "Also write Keras' TensorBoard logs (every epoch's scalars, the model graph) to "
+                  "<run folder>/tensorboard/; --notensorboard: not.")
 flags.DEFINE_string("results_dir", "results",
                     "--mode=report reads the benchmarks (<stage>/seeds.json) from here.")
 flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"],
@@ -140,19 +144,16 @@ def load_data(data_dir, train_size, holdout=0):
     return (x_train[:train_size], y_train[:train_size]), test
 
 
-def check_runs(run_dir, seeds, recipe, architecture, data):
+def check_runs(spec, seeds, data):
     """Every run folder this command will train into: new, resumable or finished (else an
     error, before any work). --overwrite clears them first. Returns {folder: status}."""
     (x_train, _), (x_test, _) = data
-    folders = {seed: run_dir if seeds is None else run_dir / f"seed{seed}"
-               for seed in (seeds or [FLAGS.seed])}
+    runs = [spec] if seeds is None else [spec.for_seed(seed) for seed in seeds]
     statuses = {}
-    for seed, folder in folders.items():
+    for run in runs:
         if FLAGS.overwrite:
-            clear_run(folder)
-        identity = run_identity(FLAGS.stage, recipe, seed, len(x_train), len(x_test),
-                                architecture, FLAGS.holdout)
-        statuses[folder] = run_status(folder, identity)
+            clear_run(run.folder)
+        statuses[run.folder] = run_status(run.folder, run_identity(run, len(x_train), len(x_test)))
     return statuses
 
 
@@ -197,7 +198,10 @@ def main(argv):
             run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
             # Held until this process ends: one writer per run folder (and benchmark group).
             lock = FolderLock(run_dir, command).acquire()  # noqa: F841
-            statuses = check_runs(run_dir, seeds, recipe, architecture, data)
+            spec = RunSpec(FLAGS.stage, recipe, architecture, run_dir, seed=FLAGS.seed,
+                           holdout=FLAGS.holdout, tensorboard=FLAGS.tensorboard,
+                           command=command)
+            statuses = check_runs(spec, seeds, data)
     except (ValueError, OSError, DataError, RunConflict, FolderInUse) as err:
         fail(err)
     if FLAGS.mode == "train" and seeds is None and statuses[run_dir] == "finished":
@@ -221,8 +225,7 @@ def main(argv):
               f"{FLAGS.results_dir}/")
     elif FLAGS.mode == "train":
         verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
-        commands.train_stage(FLAGS.stage, recipe, data, run_dir, FLAGS.seed, seeds, verbose,
-                             command, architecture, FLAGS.holdout)
+        commands.train_stage(spec, data, seeds, verbose)
     else:
         try:
             if FLAGS.mode == "evaluate":

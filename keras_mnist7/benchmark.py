@@ -24,23 +24,24 @@ def seed_record(metrics):
     }
 
 
-def run_seeds(stage, recipe, data, output_dir, seeds, verbose="auto", command=None,
-              architecture=None, holdout=0):
-    """Trains `stage` once per seed into <output_dir>/<stage>/seed<k>/; returns seeds.json's data.
+def run_seeds(spec, seeds, data, verbose="auto"):
+    """Trains the run `spec` once per seed into <spec.folder>/seed<k>/; returns seeds.json's
+    data, which is also written to <spec.folder>/seeds.json and seeds.md after every seed.
 
-    With `holdout`, the test_* values are on the held-out training images (see evaluated_on).
+    With spec.holdout, the test_* values are on the held-out training images (see evaluated_on).
     """
-    stage_dir = Path(output_dir) / stage
+    group = Path(spec.folder)
     result, runs = None, []
     for seed in seeds:
-        run_dir = prepare_run_dir(stage_dir, f"seed{seed}")
-        metrics = train(stage, recipe, data, run_dir, seed=seed, verbose=verbose, command=command,
-                        architecture=architecture, holdout=holdout)
+        run = spec.for_seed(seed)
+        prepare_run_dir(group, f"seed{seed}")
+        metrics = train(run, data, verbose)
         runs.append(seed_record(metrics))
-        result = {"stage": stage, "params": metrics["params"], "epochs": recipe.epochs,
+        result = {"stage": spec.stage, "params": metrics["params"], "epochs": spec.recipe.epochs,
                   "recipe": metrics["recipe"], "architecture": metrics.get("architecture"),
-                  "evaluated_on": evaluation_set(holdout), "runs": runs, "device": metrics["device"],
-                  "versions": metrics["versions"], "command": command}
-        write_json(stage_dir / "seeds.json", result)
-        write_text(stage_dir / "seeds.md", seeds_table(result) + "\n")
+                  "evaluated_on": evaluation_set(spec.holdout), "runs": runs,
+                  "device": metrics["device"], "versions": metrics["versions"],
+                  "command": spec.command}
+        write_json(group / "seeds.json", result)
+        write_text(group / "seeds.md", seeds_table(result) + "\n")
     return result

@@ -24,17 +24,16 @@ def load_model(path):
         raise ValueError(f"--model {path}: Keras cannot load it ({reason})") from None
 
 
-def train_stage(stage, recipe, data, run_dir, seed, seeds, verbose, command, architecture=None,
-                holdout=0):
-    """One run into run_dir, or (seeds given) one per seed and their seeds.json."""
+def train_stage(spec, data, seeds, verbose):
+    """The run `spec` (a RunSpec) into spec.folder, or (seeds given) one per seed in
+    <spec.folder>/seed<k>/ and their seeds.json."""
+    run_dir = spec.folder
     try:
         if seeds is not None:
-            result = run_seeds(stage, recipe, data, run_dir.parent, seeds, verbose, command,
-                               architecture, holdout)
+            result = run_seeds(spec, seeds, data, verbose)
             print(f"[done] {run_dir}/seeds.json\n{seeds_table(result)}")
             return
-        metrics = train(stage, recipe, data, run_dir, seed=seed, verbose=verbose,
-                        command=command, architecture=architecture, holdout=holdout)
+        metrics = train(spec, data, verbose)
     except KeyboardInterrupt:
         print(f"\n[interrupted] every finished epoch is kept in {run_dir}/: run the same "
               "command again to resume", file=sys.stderr)
@@ -44,7 +43,7 @@ def train_stage(stage, recipe, data, run_dir, seed, seeds, verbose, command, arc
               "finished epoch is kept: fix that, then run the same command again to resume",
               file=sys.stderr)
         sys.exit(1)
-    print(describe_outcome(stage, run_dir, metrics))
+    print(describe_outcome(spec.stage, run_dir, metrics))
 
 
 def evaluate_model(model_path, output_dir, test_data):

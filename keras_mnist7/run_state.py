@@ -11,13 +11,14 @@ import shutil
 from pathlib import Path
 
 from keras_mnist7.architecture import Architecture
-from keras_mnist7.stages import Recipe, get_stage, with_defaults
+from keras_mnist7.stages import Recipe, with_defaults
 
 # Backups of a run in progress, present from its first finished epoch until it ends: Keras'
 # BackupAndRestore writes in place into backup/keras/; after each epoch a copy of that folder is
 # sealed as backup/epoch-NNNN/ by a rename (callbacks.SealBackup), and a resumed run restores
 # the newest sealed copy first, never a save that a kill cut short.
 BACKUP_DIR = "backup"
+TENSORBOARD_DIR = "tensorboard"  # Keras' TensorBoard logs of the run
 KERAS_BACKUP = "keras"
 RUN_FILES = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt",
              "metrics.json", "confusion.png", "mistakes.png", "evaluation.json")
@@ -30,16 +31,13 @@ class RunConflict(Exception):
     """The folder holds a run this command must not touch."""
 
 
-def run_identity(stage, recipe, seed, train_size, test_size, architecture=None, holdout=0):
-    """What metrics.json records about a run that a resumed run must share, as JSON values.
-
-    `architecture`: None for the stage's own. `holdout`: how many training images stood in for
-    the test set (recorded as null when none did, as in the files written before it existed).
-    """
-    architecture = architecture or get_stage(stage).architecture
-    identity = {"stage": stage, "architecture": dataclasses.asdict(architecture),
-                "recipe": dataclasses.asdict(recipe), "seed": seed, "train_size": train_size,
-                "test_size": test_size, "holdout": holdout or None}
+def run_identity(spec, train_size, test_size):
+    """What metrics.json records about a run (a RunSpec) that a resumed run must share, as
+    JSON values. The holdout is recorded as null when there is none, as in the files written
+    before it existed."""
+    identity = {"stage": spec.stage, "architecture": dataclasses.asdict(spec.architecture),
+                "recipe": dataclasses.asdict(spec.recipe), "seed": spec.seed,
+                "train_size": train_size, "test_size": test_size, "holdout": spec.holdout or None}
     return json.loads(json.dumps(identity))  # tuples become lists, as in the file
 
 
@@ -106,5 +104,6 @@ def clear_run(run_dir):
     run_dir = Path(run_dir)
     for name in RUN_FILES:
         (run_dir / name).unlink(missing_ok=True)
-    shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
+    for folder in (BACKUP_DIR, TENSORBOARD_DIR):
+        shutil.rmtree(run_dir / folder, ignore_errors=True)
     remove_temp_files(run_dir)

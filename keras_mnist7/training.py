@@ -16,9 +16,9 @@ from keras_mnist7.evaluation import describe, write_evaluation
 from keras_mnist7.models import build_network, param_counts
 from keras_mnist7.receptive_field import receptive_field
 from keras_mnist7.report import model_report
-from keras_mnist7.run_state import (BACKUP_DIR, KERAS_BACKUP, read_metrics, remove_temp_files,
-                                    restore_sealed_backup, run_identity, run_status)
-from keras_mnist7.stages import get_stage
+from keras_mnist7.run_state import (BACKUP_DIR, KERAS_BACKUP, TENSORBOARD_DIR, read_metrics,
+                                    remove_temp_files, restore_sealed_backup, run_identity,
+                                    run_status)
 
 
 def evaluation_set(holdout, images=None):
@@ -55,7 +55,7 @@ def optimizer_for(recipe, steps_per_epoch):
                                 ema_momentum=recipe.ema_momentum or 0.99)
 
 
-def run_callbacks(recipe, run_dir, title, facts, previous=()):
+def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True):
     """Keras' built-ins for schedule, NaN guard, checkpoints and resume; ours for time, plot,
     CSV and JSON, each file replaced whole by a rename.
 
@@ -63,7 +63,8 @@ def run_callbacks(recipe, run_dir, title, facts, previous=()):
     logs before the writers read them; with weight averaging, the averaged weights are swapped
     in before the checkpoints save; BackupAndRestore and the callback that seals its save come
     last, so an epoch they have backed up is already in every file. `previous`: the rows of the
-    epochs a resumed run already has.
+    epochs a resumed run already has. `tensorboard`: also write Keras' TensorBoard logs
+    (scalars of every epoch, the model graph) to <run_dir>/tensorboard/.
     """
     if recipe.schedule == "step":
         learning_rate = keras.callbacks.LearningRateScheduler(recipe.learning_rate)
@@ -76,6 +77,7 @@ def run_callbacks(recipe, run_dir, title, facts, previous=()):
         EpochTimer(),
         learning_rate,
         keras.callbacks.TerminateOnNaN(),
+        *([keras.callbacks.TensorBoard(run_dir / TENSORBOARD_DIR)] if tensorboard else []),
         *([AveragedWeights(resumed=bool(previous))] if recipe.ema_momentum else []),
         keras.callbacks.ModelCheckpoint(checkpoints["best"], monitor="val_accuracy", mode="max",
                                         save_best_only=True, initial_value_threshold=best_so_far),
@@ -90,22 +92,19 @@ def run_callbacks(recipe, run_dir, title, facts, previous=()):
     ]
 
 
-def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None, architecture=None,
-          holdout=0):
-    """Trains `stage` with `recipe` on ((x_train, y_train), (x_test, y_test)) uint8 arrays.
-
-    `architecture`: None for the stage's own. `holdout` > 0 says that (x_test, y_test) are that
-    many training images held out, standing in for the test set; it is recorded with the run.
+def train(spec, data, verbose="auto"):
+    """Trains the run `spec` (a RunSpec) on ((x_train, y_train), (x_test, y_test)) uint8 arrays,
+    in spec.folder. With spec.holdout, (x_test, y_test) are that many training images held out,
+    standing in for the test set; it is recorded with the run.
 
     Returns the content of metrics.json. A run folder that holds this run unfinished is resumed
     from its last backed-up epoch; one that holds it finished is returned as it is; one that
     holds another run raises RunConflict. The test set is evaluated after every epoch and
     reported; it steers nothing (the schedule is fixed in advance).
     """
-    run_dir = Path(run_dir)
+    run_dir, recipe, stage, seed = Path(spec.folder), spec.recipe, spec.stage, spec.seed
     (x_train, y_train), (x_test, y_test) = data
-    architecture = architecture or get_stage(stage).architecture
-    identity = run_identity(stage, recipe, seed, len(x_train), len(x_test), architecture, holdout)
+    identity = run_identity(spec, len(x_train), len(x_test))
     status = run_status(run_dir, identity)
     if status == "finished":
         return read_metrics(run_dir)
@@ -114,7 +113,7 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None, ar
     previous = read_metrics(run_dir)["history"] if status == "resume" else []
 
     pipeline.make_deterministic(seed)
-    model = build_network(architecture, name=stage, dropout=recipe.dropout)
+    model = build_network(spec.architecture, name=stage, dropout=recipe.dropout)
     steps_per_epoch = math.ceil(len(x_train) / recipe.batch_size)
     model.compile(optimizer=optimizer_for(recipe, steps_per_epoch),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -122,15 +121,16 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None, ar
     write_text(run_dir / "summary.txt", report)
 
     device = describe_device()
-    facts = dict(identity, command=command, params=param_counts(model),
+    facts = dict(identity, command=spec.command, params=param_counts(model),
                  receptive_field=receptive_field(model), device=device, versions=versions(),
                  revision=source_revision(),
-                 history_columns=f"val_* are {evaluation_set(holdout)}, evaluated after every "
+                 history_columns=f"val_* are {evaluation_set(spec.holdout)}, evaluated after every "
                                  "epoch")
     if verbose:
         print(f"{report}\n[train] stage {stage}, {len(x_train):,} train images, evaluated on "
-              f"{evaluation_set(holdout, len(x_test))}, on {device}; artifacts in {run_dir}/")
-    callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous)
+              f"{evaluation_set(spec.holdout, len(x_test))}, on {device}; artifacts in {run_dir}/")
+    callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous,
+                              spec.tensorboard)
     model.fit(
         pipeline.train_dataset(x_train, y_train, recipe.batch_size, seed, recipe.rotation_degrees,
                                recipe.translation_pixels),
@@ -138,7 +138,7 @@ def train(stage, recipe, data, run_dir, seed=0, verbose="auto", command=None, ar
         epochs=recipe.epochs, callbacks=callbacks, verbose=verbose,
         shuffle=False)  # the dataset shuffles itself, with its seed
     best = keras.saving.load_model(run_dir / "best.keras")
-    dataset = "held-out" if holdout else "test"
+    dataset = "held-out" if spec.holdout else "test"
     evaluation = write_evaluation(best, x_test, y_test, run_dir,
                                   f"{stage} seed {seed} best.keras, {dataset} images")
     if verbose:

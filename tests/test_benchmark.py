@@ -5,6 +5,7 @@ import unittest
 from pathlib import Path
 
 from keras_mnist7.benchmark import run_seeds
+from keras_mnist7.run_spec import RunSpec
 from keras_mnist7.stages import get_stage
 from tests.helpers import mnist_subset
 
@@ -14,8 +15,9 @@ class RunSeedsTest(unittest.TestCase):
         output_dir = Path(tempfile.mkdtemp())
         self.addCleanup(shutil.rmtree, output_dir)
         recipe = get_stage("m2").recipe_with(epochs=1)
-        result = run_seeds("m2", recipe, mnist_subset(512, 200), output_dir, seeds=[3, 4],
-                           verbose=0, command="python main.py --stage=m2 --seeds=3,4")
+        spec = RunSpec.of_stage("m2", output_dir / "m2", recipe=recipe,
+                                command="python main.py --stage=m2 --seeds=3,4")
+        result = run_seeds(spec, [3, 4], mnist_subset(512, 200), verbose=0)
         stage_dir = output_dir / "m2"
         self.assertEqual(sorted(p.name for p in stage_dir.iterdir()),
                          ["seed3", "seed4", "seeds.json", "seeds.md"])
@@ -39,9 +41,10 @@ class RunSeedsTest(unittest.TestCase):
         output_dir = Path(tempfile.mkdtemp())
         self.addCleanup(shutil.rmtree, output_dir)
         stage = get_stage("m2")
-        result = run_seeds("m2", stage.recipe_with(epochs=1), mnist_subset(256, 100), output_dir,
-                           seeds=[0], verbose=0, holdout=100,
-                           architecture=stage.architecture_with(bn_before_relu=True))
+        spec = RunSpec.of_stage("m2", output_dir / "m2", recipe=stage.recipe_with(epochs=1),
+                                holdout=100, tensorboard=False,
+                                architecture=stage.architecture_with(bn_before_relu=True))
+        result = run_seeds(spec, [0], mnist_subset(256, 100), verbose=0)
         self.assertTrue(result["architecture"]["bn_before_relu"])
         self.assertIn("the last 100 training images, held out", result["evaluated_on"])
         self.assertIn("evaluated on the last 100 training images",

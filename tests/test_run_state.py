@@ -2,12 +2,14 @@
 
 import json
 import tempfile
+from dataclasses import replace
 import unittest
 from pathlib import Path
 
 from keras_mnist7.run_state import (BACKUP_DIR, KERAS_BACKUP, RunConflict, clear_run,
                                     remove_temp_files, restore_sealed_backup, run_identity,
                                     run_status)
+from keras_mnist7.run_spec import RunSpec
 from keras_mnist7.stages import get_stage
 
 
@@ -17,7 +19,8 @@ class RunStatusTest(unittest.TestCase):
         self.addCleanup(tmp.cleanup)
         self.run_dir = Path(tmp.name)
         self.recipe = get_stage("m4").recipe_with(epochs=3)
-        self.identity = run_identity("m4", self.recipe, 0, 1000, 500)
+        self.spec = RunSpec.of_stage("m4", self.run_dir, recipe=self.recipe)
+        self.identity = run_identity(self.spec, 1000, 500)
 
     def write_metrics(self, epochs_done, **changes):
         history = [{"epoch": e + 1, "val_accuracy": 0.9} for e in range(epochs_done)]
@@ -42,9 +45,9 @@ class RunStatusTest(unittest.TestCase):
 
     def test_other_settings_are_a_conflict_that_names_them(self):
         self.write_metrics(3)
-        for other in (run_identity("m4", self.recipe, 1, 1000, 500),
-                      run_identity("m4", get_stage("m4").recipe_with(epochs=3, lr=0.1), 0, 1000,
-                                   500)):
+        for other in (run_identity(self.spec.for_seed(1), 1000, 500),
+                      run_identity(replace(self.spec, recipe=get_stage("m4").recipe_with(
+                          epochs=3, lr=0.1)), 1000, 500)):
             with self.subTest(other=other), self.assertRaisesRegex(
                     RunConflict, f"^{self.run_dir} holds another run .*(seed|recipe) differ.*"
                                  "--overwrite"):
@@ -61,8 +64,8 @@ class RunStatusTest(unittest.TestCase):
     def test_a_holdout_or_another_bn_order_is_another_run(self):
         self.write_metrics(3)
         bn_first = get_stage("m4").architecture_with(bn_before_relu=True)
-        for other, key in ((run_identity("m4", self.recipe, 0, 1000, 500, holdout=500), "holdout"),
-                           (run_identity("m4", self.recipe, 0, 1000, 500, bn_first),
+        for other, key in ((run_identity(replace(self.spec, holdout=500), 1000, 500), "holdout"),
+                           (run_identity(replace(self.spec, architecture=bn_first), 1000, 500),
                             "architecture")):
             with self.subTest(key=key), self.assertRaisesRegex(RunConflict, f"its {key} differ"):
                 run_status(self.run_dir, other)
@@ -81,8 +84,8 @@ class RunStatusTest(unittest.TestCase):
         metrics["history"] = [{"epoch": e + 1} for e in range(3)]
         (self.run_dir / "metrics.json").write_text(json.dumps(metrics))
         self.assertEqual(run_status(self.run_dir, self.identity), "finished")
-        averaged = run_identity("m4", get_stage("m4").recipe_with(epochs=3, ema_momentum=0.99),
-                                0, 1000, 500)
+        averaged = run_identity(replace(self.spec, recipe=get_stage("m4").recipe_with(
+            epochs=3, ema_momentum=0.99)), 1000, 500)
         with self.assertRaisesRegex(RunConflict, "its recipe differ"):
             run_status(self.run_dir, averaged)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_mnist7.run_spec import RunSpec
 from keras_mnist7.stages import get_stage
 from keras_mnist7.training import learning_rate_for, optimizer_for, train
 from tests.helpers import mnist_subset, run_python
@@ -35,7 +36,7 @@ class SmokeRunTest(unittest.TestCase):
         cls.run_dir = Path(tempfile.mkdtemp())
         cls.data = mnist_subset(2048, 1000)
         recipe = get_stage("m4").recipe_with(epochs=2, step_size=1, gamma=0.5)
-        cls.metrics = train("m4", recipe, cls.data, cls.run_dir, seed=0, verbose=0)
+        cls.metrics = train(RunSpec.of_stage("m4", cls.run_dir, recipe=recipe), cls.data, 0)
 
     @classmethod
     def tearDownClass(cls):
@@ -46,6 +47,19 @@ class SmokeRunTest(unittest.TestCase):
             self.assertGreater((self.run_dir / name).stat().st_size, 0, name)
         self.assertTrue((self.run_dir / "curves.png").read_bytes().startswith(b"\x89PNG"))
         self.assertIn("Receptive field: 38 px", (self.run_dir / "summary.txt").read_text())
+
+    def test_tensorboard_logs_every_epochs_scalars_and_the_graph(self):
+        import tensorflow as tf
+
+        tags = {}
+        for events in sorted((self.run_dir / "tensorboard").glob("*/events.out.tfevents*")):
+            for event in tf.compat.v1.train.summary_iterator(str(events)):
+                for value in event.summary.value:
+                    tags.setdefault(events.parent.name, set()).add(value.tag)
+        # "keras": the model's layer graph, which TensorBoard's Graphs tab draws.
+        self.assertLessEqual({"epoch_loss", "epoch_accuracy", "epoch_learning_rate",
+                              "epoch_epoch_seconds", "keras"}, tags["train"])
+        self.assertLessEqual({"epoch_loss", "epoch_accuracy"}, tags["validation"])
 
     def test_history_csv_has_one_row_per_epoch_with_lr_and_time(self):
         with open(self.run_dir / "history.csv") as f:
@@ -93,7 +107,8 @@ class RepeatabilityTest(unittest.TestCase):
         runs = []
         for _ in range(2):
             with tempfile.TemporaryDirectory() as tmp:
-                history = train("m3", recipe, data, tmp, seed=5, verbose=0)["history"]
+                spec = RunSpec.of_stage("m3", tmp, recipe=recipe, seed=5, tensorboard=False)
+                history = train(spec, data, verbose=0)["history"]
             runs.append([{k: v for k, v in row.items() if k != "epoch_seconds"} for row in history])
         self.assertEqual(runs[0], runs[1])
 
@@ -102,7 +117,7 @@ class StoppedRunTest(unittest.TestCase):
     def test_a_diverging_run_is_stopped_says_why_and_keeps_its_best_model(self):
         recipe = get_stage("m1").recipe_with(epochs=3, lr=1e6)
         with tempfile.TemporaryDirectory() as tmp:
-            metrics = train("m1", recipe, mnist_subset(512, 200), tmp, seed=0, verbose=0)
+            metrics = train(RunSpec.of_stage("m1", tmp, recipe=recipe), mnist_subset(512, 200), 0)
             self.assertTrue(keras.saving.load_model(Path(tmp, "best.keras")).built)
             on_disk = json.loads(Path(tmp, "metrics.json").read_text())
         self.assertLess(len(metrics["history"]), 3)
