@@ -214,6 +214,7 @@ def main(argv):
     # TF_CPP_MIN_LOG_LEVEL does not silence (TF 2.21), which would bury a one-line error.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from keras_mnist7 import commands
+    from keras_mnist7.model_card import write_model_cards
     from keras_mnist7.report import results_page, results_section, stage_table, update_readme
 
     if FLAGS.mode == "stages":
@@ -221,8 +222,9 @@ def main(argv):
     elif FLAGS.mode == "report":
         update_readme("README.md", results_section(FLAGS.results_dir))
         write_text(Path("docs") / "results.md", results_page(FLAGS.results_dir))
-        print(f"README.md: results section, docs/results.md: rewritten from "
-              f"{FLAGS.results_dir}/")
+        write_model_cards("pretrained")
+        print(f"README.md (results section), docs/results.md: rewritten from "
+              f"{FLAGS.results_dir}/; pretrained/README.md from pretrained/")
     elif FLAGS.mode == "train":
         verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
         commands.train_stage(spec, data, seeds, verbose)

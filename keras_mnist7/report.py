@@ -353,47 +353,8 @@ def comparison_table(results):
     return "\n".join(lines)
 
 
-def shipped_model_section(pretrained_dir="pretrained"):
-    """The shipped model on the test set and in every export format, from the files that
-    --mode=evaluate and --mode=export wrote beside it; empty if they are not there."""
-    folder = Path(pretrained_dir)
-    evaluation_path, export_path = folder / "evaluation.json", folder / "m5_export" / "export.json"
-    if not (evaluation_path.is_file() and export_path.is_file()):
-        return ""
-    evaluation = json.loads(evaluation_path.read_text())
-    exported = json.loads(export_path.read_text())
-    per_digit = ", ".join(f"{digit}: {pct:.2f}"
-                          for digit, pct in enumerate(evaluation["per_class_accuracy_pct"]))
-    lines = [
-        "### The shipped model: evaluation and exports", "",
-        f"`{folder}/m5.keras` on the {evaluation['images']:,} test images "
-        f"(`python main.py --mode=evaluate --model={folder}/m5.keras` -> "
-        f"`{evaluation_path}`): accuracy {evaluation['accuracy_pct']:.2f}% "
-        f"({len(evaluation['mistakes'])} mistakes), loss {evaluation['loss']:.4f}; accuracy "
-        f"per digit (%): {per_digit}.", "",
-        f"![confusion matrix]({folder}/confusion.png)", "",
-        f"![misclassified test digits]({folder}/mistakes.png)", "",
-        f"Its exports, each run on the {exported['test_images']:,} test images by its own runtime "
-        f"(`python main.py --mode=export --model={folder}/m5.keras "
-        f"--export_dir={folder}/m5_export` -> `{export_path}`):", "",
-        "| format | file | bytes | test accuracy % | same argmax as Keras % | "
-        "max abs probability difference |", "|---|---|--:|--:|--:|--:|"]
-    for name, row in exported["formats"].items():
-        lines.append(f"| {name} | `{row['file']}` | {row['bytes']:,} | {row['accuracy_pct']:.2f} | "
-                     f"{row['same_argmax_as_keras_pct']:.2f} | "
-                     f"{row['max_abs_probability_difference']:.1e} |")
-    int8 = exported["formats"]["litert_int8"]
-    verdict = ("kept" if int8["kept"] else
-               "not kept: it loses more than the 0.3 points allowed")
-    lines += ["", f"The int8 LiteRT file scores {int8['accuracy_pct']:.2f}% against "
-                  f"{exported['formats']['litert']['accuracy_pct']:.2f}% for the float one "
-                  f"({verdict}); Keras itself scores {exported['keras']['accuracy_pct']:.2f}%."]
-    return "\n".join(lines)
-
-
-def results_section(results_dir="results", pretrained_dir="pretrained"):
-    """README's results part: comparison table, one figure of every stage, the write-ups, and
-    the shipped model's evaluation and exports."""
+def results_section(results_dir="results"):
+    """README's results part: comparison table, one figure of every stage, the write-ups."""
     results = {stage: r for stage in STAGES if (r := load_results(results_dir, stage))}
     for stage, result in results.items():  # tables and curves redrawn from the run files
         write_text(Path(results_dir) / stage / "seeds.md", seeds_table(result) + "\n")
@@ -413,8 +374,7 @@ def results_section(results_dir="results", pretrained_dir="pretrained"):
         "Every number below is read from `results/<stage>/seeds.json` and the run files beside "
         "it by `python main.py --mode=report`, which wrote this section; each stage names the "
         "command that made its file.",
-        comparison_table(results), f"![test accuracy of every stage]({figure})", *writeups,
-        shipped_model_section(pretrained_dir)]).rstrip()
+        comparison_table(results), f"![test accuracy of every stage]({figure})", *writeups])
 
 
 def results_page(results_dir="results"):

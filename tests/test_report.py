@@ -175,8 +175,7 @@ class WriteupTest(unittest.TestCase):
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)
-        section = report.results_section(self.results, pretrained_dir=self.results / "none")
-        self.assertNotIn("shipped model", section)
+        section = report.results_section(self.results)
         self.assertTrue((self.results / "stages.png").read_bytes().startswith(b"\x89PNG"))
         self.assertTrue((self.results / "m5" / "seed1" / "curves.png").is_file())
         self.assertLess(section.index("### m4"), section.index("### m5"))
@@ -189,29 +188,6 @@ class WriteupTest(unittest.TestCase):
         report.update_readme(readme, "new section")
         self.assertEqual(readme.read_text(), f"intro\n{report.README_BEGIN}\nnew section\n"
                                              f"{report.README_END}\nafter\n")
-
-
-class ShippedModelSectionTest(unittest.TestCase):
-    def test_evaluation_and_export_numbers_come_from_their_files(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            (folder / "m5_export").mkdir()
-            (folder / "evaluation.json").write_text(json.dumps({
-                "images": 10000, "accuracy_pct": 99.47, "loss": 0.01711,
-                "per_class_accuracy_pct": [99.9] * 10, "mistakes": [{}] * 53}))
-            row = {"file": "model.onnx", "bytes": 36438, "accuracy_pct": 99.47,
-                   "same_argmax_as_keras_pct": 100.0, "max_abs_probability_difference": 8e-07}
-            (folder / "m5_export" / "export.json").write_text(json.dumps({
-                "test_images": 10000, "keras": {"accuracy_pct": 99.47},
-                "formats": {"onnx": row, "litert": {**row, "file": "model.tflite"}, "litert_int8": {
-                    **row, "file": "model_int8.tflite", "accuracy_pct": 99.1,
-                    "loss_vs_float_pct": 0.37, "kept": False}}}))
-            section = report.shipped_model_section(folder)
-        self.assertIn("accuracy 99.47% (53 mistakes), loss 0.0171", section)
-        self.assertIn("| onnx | `model.onnx` | 36,438 | 99.47 | 100.00 | 8.0e-07 |", section)
-        self.assertIn("int8 LiteRT file scores 99.10% against 99.47% for the float one (not kept",
-                      section)
-        self.assertIn(f"--export_dir={folder}/m5_export", section)
 
 
 if __name__ == "__main__":
