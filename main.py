@@ -70,6 +70,9 @@ flags.DEFINE_float("ema_momentum", None,
 flags.DEFINE_bool("bn_before_relu", None,
                   "conv -> BN -> ReLU (m5) instead of the seed's conv -> ReLU -> BN (m2-m4); "
                   "unset: the stage's own order.")
+flags.DEFINE_float("bn_momentum", None,
+                   "Keras momentum of BatchNorm's moving statistics (stage default: 0.9, PyTorch's "
+                   "0.1).")
 flags.DEFINE_integer("seed", 0, "Seed of weights, shuffling and augmentation.")
 flags.DEFINE_list("seeds", None,
                   "Benchmark: train once per seed (e.g. 0,1,2) into <output_dir>/<stage>/seed<k>/ "
@@ -185,7 +188,8 @@ def main(argv):
     try:
         recipe = get_stage(FLAGS.stage).recipe_with(**{name: FLAGS[name].value
                                                         for name in RECIPE_FLAGS})
-        architecture = get_stage(FLAGS.stage).architecture_with(FLAGS.bn_before_relu)
+        architecture = get_stage(FLAGS.stage).architecture_with(
+            bn_before_relu=FLAGS.bn_before_relu, bn_momentum=FLAGS.bn_momentum)
         if FLAGS.holdout and FLAGS.mode != "train":
             raise ValueError(f"--holdout is for --mode=train, not --mode={FLAGS.mode}")
         seeds = parse_seeds(FLAGS.seeds)

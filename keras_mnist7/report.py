@@ -228,8 +228,8 @@ def changes_from_stage(stage, result):
         mine = asdict_json(spec.architecture)
         for name in mine:
             if architecture.get(name) != mine[name]:
-                changes.append(_flag(name, architecture.get(name)) if name == "bn_before_relu"
-                               else f"another {name}")
+                changes.append(_flag(name, architecture.get(name))
+                               if name in ("bn_before_relu", "bn_momentum") else f"another {name}")
     return " ".join(f"`{change}`" for change in changes) or f"none (today's {stage})"
 
 
@@ -320,7 +320,8 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
                 claim_sentence(spec.seed_claim, stats),
                 holdouts and holdout_choice_sentence(stage, holdouts)]
     if next_stage is not None:
-        analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target}")
+        analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target[0][0].lower()}"
+                        f"{get_stage(next_stage).target[0][1:]}.")
     tables = []
     if holdouts:
         tables += ["", *holdout_table(stage, holdouts)]
@@ -329,7 +330,8 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     if tables:
         tables += ["", "Commands, revisions and per-epoch numbers of every row: "
                        "[docs/results.md](docs/results.md)."]
-    return "\n".join([f"### {stage}", "", "#### Target", "", spec.target, "", "#### Result", "",
+    return "\n".join([f"### {stage}", "", "#### Target", "",
+                      *[f"- {item}" for item in spec.target], "", "#### Result", "",
                       *result_lines, "", "#### Analysis", "",
                       *[f"- {line}" for line in analysis if line], *tables])
 

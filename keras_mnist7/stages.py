@@ -73,7 +73,7 @@ class Stage:
     name: str
     architecture: Architecture
     recipe: Recipe
-    target: str
+    target: tuple  # what the stage changes and why, one short item each
     # What the seed's write-up reports for this stage (best train / test %), quoted to compare.
     seed_claim: dict | None = None
 
@@ -87,13 +87,18 @@ class Stage:
             raise ValueError(f"unknown recipe settings: {', '.join(unknown)}")
         return dataclasses.replace(self.recipe, **given)
 
-    def architecture_with(self, bn_before_relu=None):
-        """The stage's architecture, with BN's place changed if asked (None keeps it)."""
-        if bn_before_relu is None:
-            return self.architecture
-        if not self.architecture.batch_norm:
-            raise ValueError(f"--bn_before_relu: stage {self.name} has no BatchNorm layers")
-        return dataclasses.replace(self.architecture, bn_before_relu=bn_before_relu)
+    def architecture_with(self, **overrides):
+        """The stage's architecture with BN's settings changed (bn_before_relu, bn_momentum;
+        None keeps the stage's own), validated."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        for name in given:
+            if name not in ("bn_before_relu", "bn_momentum"):
+                raise ValueError(f"unknown architecture setting: {name}")
+            if not self.architecture.batch_norm:
+                raise ValueError(f"--{name}: stage {self.name} has no BatchNorm layers")
+        if not 0 <= given.get("bn_momentum", 0) < 1:
+            raise ValueError(f"--bn_momentum must be in [0, 1), got {given['bn_momentum']}")
+        return dataclasses.replace(self.architecture, **given) if given else self.architecture
 
 
 # The seed's M1: 1,622 params, no bias, no BatchNorm, a 1x1 transition and one valid conv.
@@ -120,39 +125,40 @@ _SEED_RECIPE = Recipe(lr=0.01, dropout=0.05)
 
 _REGISTRY = {stage.name: stage for stage in (
     Stage("m1", SEED_PLAIN, Recipe(lr=0.01),
-          target="Set up the skeleton: a small all-convolution network (no bias, no BatchNorm) "
-                 "ending in global average pooling, with as few parameters as will train, and "
-                 "plot its curves.",
+          target=("Set up the skeleton: a small all-convolution network, no bias, no BatchNorm",
+                  "End in global average pooling of 10 class maps: no dense layer",
+                  "As few parameters as will train (1,622); plot the curves"),
           seed_claim={"best_train": 89.19, "best_test": 92.29}),
     Stage("m2", SEED_BN, _SEED_RECIPE,
-          target="Add capacity and BatchNorm: three conv blocks (conv -> ReLU -> BN) per "
-                 "resolution, max-pool and dropout between them, a GAP head, 7,905 trainable "
-                 "params, and a receptive field above 20.",
+          target=("Add capacity: three conv blocks per resolution, 7,905 trainable params",
+                  "Add BatchNorm (conv -> ReLU -> BN) and dropout 0.05 after each max-pool",
+                  "Reach a receptive field above 20 before the GAP head"),
           seed_claim={"best_train": 99.34, "best_test": 99.25}),
     Stage("m3", SEED_BN, dataclasses.replace(_SEED_RECIPE, rotation_degrees=8.0),
-          target="Same network as m2; rotate training images at random by up to +-8 degrees, so "
-                 "the network sees harder digits than the test set holds.",
+          target=("Same network as m2",
+                  "Rotate training images at random by up to +-8 degrees, so the network sees "
+                  "harder digits than the test set holds"),
           seed_claim={"best_train": 99.16, "best_test": 99.31}),
     Stage("m4", SEED_BN, dataclasses.replace(_SEED_RECIPE, rotation_degrees=8.0, lr=0.05,
                                              step_size=6, gamma=0.1),
-          target="Same network and augmentation as m3; raise lr to 0.05 and divide it by 10 "
-                 "every 6 epochs, so training moves fast first and settles at the end.",
+          target=("Same network and augmentation as m3",
+                  "Raise lr to 0.05 and divide it by 10 every 6 epochs: move fast first, settle "
+                  "at the end"),
           seed_claim={"best_train": 99.25, "best_test": 99.40}),
     Stage("m5", COMPACT, Recipe(batch_size=64, lr=0.05, weight_decay=5e-4, schedule="cosine",
                                 warmup_epochs=2, cooldown_epochs=3, min_lr=0.001, dropout=0.05),
-          target="Meet the assignment for real: fewer than 8,000 params by Keras' own count, "
-                 "test accuracy >= 99.40% in every one of the last 4 of 15 epochs, on 5 seeds. "
-                 "Spend the params at high resolution, squeeze with a 1x1 conv after the pool, "
-                 "end in a linear 1x1 conv (no ReLU before the softmax). Leave the biases out "
-                 "and put BN before each ReLU (conv -> BN -> ReLU), so every ReLU cuts at its "
-                 "own learned threshold (BN's beta); in the seed's order (ReLU -> BN) a bias-free "
-                 "ReLU can only cut at zero. Train in batches of 64 at lr 0.05 (the lr-to-batch "
-                 "ratio of 0.1 at 128, with twice the updates per epoch); warm the lr up over 2 "
-                 "epochs, let a cosine bring it down to 0.001 by epoch 12, and train the last 3 "
-                 "epochs there, so they refine a settled model. Decay the weights (Keras' "
-                 "decoupled weight decay, 5e-4 x lr per step), and do not rotate the training "
-                 "images: with rotations of up to +-8 degrees, only 2 of 5 seeds held 99.40% "
-                 "(ablation rotation-8)."),
+          target=("Meet the assignment for real: < 8,000 params by Keras' own count, >= 99.40% "
+                  "test accuracy in each of the last 4 of 15 epochs, on seeds never used to "
+                  "choose it",
+                  "Spend the params at full resolution (conv 10, conv 16, unpadded), squeeze "
+                  "with a 1x1 conv after the pool, end in a linear 1x1 conv (no ReLU before the "
+                  "softmax)",
+                  "No conv biases, BN before each ReLU: BN's beta gives every ReLU its own "
+                  "threshold (with ReLU -> BN a bias-free ReLU cuts at zero)",
+                  "Batch 64 at lr 0.05; 2 warm-up epochs, cosine to 0.001 by epoch 12, 3 epochs "
+                  "there, so the last epochs refine a settled model",
+                  "Keras' decoupled weight decay 5e-4; no rotation (with +-8 degrees, 2 of 5 "
+                  "seeds held: ablation rotation-8)")),
 )}
 
 STAGES = tuple(_REGISTRY)

@@ -83,7 +83,8 @@ class WriteupTest(unittest.TestCase):
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"), "m5")
         headings = [line for line in text.splitlines() if line.startswith("#")]
         self.assertEqual(headings, ["### m4", "#### Target", "#### Result", "#### Analysis"])
-        self.assertIn(get_stage("m4").target, text)
+        for item in get_stage("m4").target:
+            self.assertIn(f"- {item}\n", text)
 
     def test_result_numbers_come_from_the_files(self):
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"), "m5")

@@ -153,7 +153,12 @@ class RegistryTest(unittest.TestCase):
 
     def test_bn_order_override(self):
         m4 = get_stage("m4")
-        self.assertIs(m4.architecture_with(None), m4.architecture)
+        self.assertIs(m4.architecture_with(bn_before_relu=None), m4.architecture)
+        self.assertEqual(m4.architecture_with(bn_momentum=0.99).bn_momentum, 0.99)
+        with self.assertRaisesRegex(ValueError, r"^--bn_momentum must be in \[0, 1\), got 1.0$"):
+            m4.architecture_with(bn_momentum=1.0)
+        with self.assertRaisesRegex(ValueError, "^--bn_momentum: stage m1 has no BatchNorm"):
+            get_stage("m1").architecture_with(bn_momentum=0.99)
         self.assertFalse(m4.architecture.bn_before_relu)
         self.assertTrue(m4.architecture_with(bn_before_relu=True).bn_before_relu)
         self.assertFalse(get_stage("m5").architecture_with(bn_before_relu=False).bn_before_relu)
