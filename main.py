@@ -5,6 +5,7 @@
     python main.py --mode=evaluate --model=pretrained/m5.keras
     python main.py --mode=predict --model=pretrained/m5.keras --images=samples
     python main.py --mode=export --model=pretrained/m5.keras --export_dir=exported
+    python main.py --mode=demo --model=pretrained/m5.keras
 
 A recipe flag left unset keeps the stage's default (keras_mnist7/stages.py). Artifacts go to
 <output_dir>/<stage>/: history.csv, curves.png, best.keras, last.keras, summary.txt, metrics.json.
@@ -27,10 +28,12 @@ from keras_mnist7.run_spec import RunSpec
 from keras_mnist7.run_state import RunConflict, clear_run, read_metrics, run_identity, run_status
 from keras_mnist7.stages import STAGES, Recipe, get_stage
 
-flags.DEFINE_enum("mode", "train", ["train", "evaluate", "predict", "export", "stages", "report"],
+flags.DEFINE_enum("mode", "train",
+                  ["train", "evaluate", "predict", "export", "demo", "stages", "report"],
                   "train: train --stage; evaluate: --model on the test set (confusion.png, "
                   "mistakes.png); predict: --model on --images; export: --model to SavedModel, "
-                  "LiteRT and ONNX in --export_dir; stages: print the stage table (markdown); "
+                  "LiteRT and ONNX in --export_dir; demo: a page to draw or upload a digit for "
+                  "--model, at http://--host:--port/; stages: print the stage table (markdown); "
                   "report: write the stage write-ups from --results_dir into README.md.")
 flags.DEFINE_string("model", None, "evaluate, predict, export: a .keras model file.")
 flags.DEFINE_list("images", None,
@@ -39,6 +42,10 @@ flags.DEFINE_bool("json", False, "predict: print one JSON list instead of one li
 flags.DEFINE_string("export_dir", None,
                     "export: the folder to create (it must not exist); unset: <model>_export "
                     "beside the model.")
+flags.DEFINE_string("host", "127.0.0.1",
+                    "demo: the address to serve on (127.0.0.1: this machine only).")
+flags.DEFINE_integer("port", 7860, "demo: the port to serve on (0: any free one).",
+                     lower_bound=0, upper_bound=65535)
 flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
 flags.DEFINE_integer("epochs", None, "Epochs to train (stage default: 15).")
 flags.DEFINE_integer("batch_size", None, "Training batch size (m1-m4: 128, m5: 64).")
@@ -166,6 +173,8 @@ def check_model_flags():
     if FLAGS.model is None:
         raise ValueError(f"--mode={FLAGS.mode} needs --model=PATH.keras")
     model = check_model_file(FLAGS.model)
+    if FLAGS.mode == "demo":
+        return None
     if FLAGS.mode == "predict":
         if not FLAGS.images:
             raise ValueError("--mode=predict needs --images=FILE_OR_FOLDER[,...]")
@@ -193,7 +202,7 @@ def main(argv):
         if FLAGS.holdout and FLAGS.mode != "train":
             raise ValueError(f"--holdout is for --mode=train, not --mode={FLAGS.mode}")
         seeds = parse_seeds(FLAGS.seeds)
-        if FLAGS.mode in ("evaluate", "predict", "export"):
+        if FLAGS.mode in ("evaluate", "predict", "export", "demo"):
             destination = check_model_flags()
         if FLAGS.mode in ("train", "evaluate", "export"):
             data = load_data(FLAGS.data_dir, FLAGS.train_size,
@@ -238,9 +247,11 @@ def main(argv):
                 commands.evaluate_model(FLAGS.model, destination, data[1])
             elif FLAGS.mode == "predict":
                 sys.exit(commands.predict_files(FLAGS.model, FLAGS.images, FLAGS.json))
+            elif FLAGS.mode == "demo":
+                commands.serve_demo(FLAGS.model, FLAGS.host, FLAGS.port)
             else:
                 commands.export_model(FLAGS.model, destination, data)
-        except ValueError as err:
+        except (ValueError, OSError) as err:
             fail(err)
 
 

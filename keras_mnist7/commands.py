@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keras
 
-from keras_mnist7 import evaluation, export, prediction
+from keras_mnist7 import demo, evaluation, export, prediction
 from keras_mnist7.artifacts import describe_outcome
 from keras_mnist7.benchmark import run_seeds
 from keras_mnist7.report import seeds_table
@@ -62,6 +62,24 @@ def predict_files(model_path, paths, as_json):
     for line in errors:
         print(line, file=sys.stderr)
     return int(any("error" in record for record in records))
+
+
+def serve_demo(model_path, host, port):
+    """The draw-a-digit page for the model, until Ctrl-C; a port in use is a one-line error."""
+    model = load_model(model_path)
+    try:
+        server = demo.make_server(model, Path(model_path).name, host, port)
+    except OSError as err:
+        raise OSError(f"--host {host} --port {port}: cannot serve there "
+                      f"({err.strerror or err})") from None
+    print(f"[demo] {model_path} at http://{host}:{server.server_address[1]}/ "
+          "(Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\n[demo] stopped")
+    finally:
+        server.server_close()
 
 
 def export_model(model_path, export_dir, data):

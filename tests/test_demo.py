@@ -1,0 +1,141 @@
+"""The draw-a-digit demo: its endpoint against --mode=predict, and the page in a real browser."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import keras
+
+from keras_mnist7.demo import classify_bytes, make_server
+from keras_mnist7.prediction import classify_files
+from tests.helpers import REPO, run_python
+
+MODEL = REPO / "pretrained" / "m5.keras"
+SAMPLES = REPO / "samples"
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class EndpointTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.model = keras.saving.load_model(MODEL)
+
+    def test_a_picture_reads_as_predict_reads_it(self):
+        expected = {r["path"]: r for r in classify_files(self.model, [SAMPLES])}
+        for path, record in expected.items():
+            with self.subTest(sample=path):
+                result = classify_bytes(self.model, Path(path).read_bytes())
+                self.assertEqual(result["digit"], record["digit"])
+                self.assertAlmostEqual(max(result["probabilities"]), record["probability"], 3)
+                self.assertAlmostEqual(sum(result["probabilities"]), 1.0, places=2)
+                self.assertTrue(result["prepared"].startswith("data:image/png;base64,"))
+
+    def test_the_server_answers_and_refuses_what_is_not_a_picture(self):
+        server = make_server(self.model, "m5.keras", port=0)
+        self.addCleanup(server.server_close)
+        thread = __import__("threading").Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(server.shutdown)
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        page = urllib.request.urlopen(url).read().decode()
+        self.assertIn("<canvas", page)
+        self.assertNotRegex(page, r"(src|href)=\"https?://")  # nothing from the internet
+        sample = (SAMPLES / "seven_scan.png").read_bytes()
+        answer = json.load(urllib.request.urlopen(urllib.request.Request(
+            f"{url}/predict", data=sample, method="POST")))
+        self.assertEqual(answer["digit"], 7)
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(f"{url}/predict", data=b"hello",
+                                                          method="POST"))
+        self.assertEqual(refused.exception.code, 400)
+        self.assertIn("not an image", json.load(refused.exception)["error"])
+
+
+class DemoFlagsTest(unittest.TestCase):
+    def test_a_bad_model_is_refused_in_one_line_before_serving(self):
+        result = run_python(["main.py", "--mode=demo", "--model=/no/such.keras"])
+        self.assertEqual(result.returncode, 2)
+        self.assertRegex(result.stderr.strip(), r"^error: --model /no/such.keras: no such file")
+
+
+@unittest.skipUnless(CHROMIUM and CHROMEDRIVER,
+                     "needs Debian's chromium and chromium-driver (apt-get install chromium "
+                     "chromium-driver; .ci/run installs them)")
+class BrowserTest(unittest.TestCase):
+    """main.py --mode=demo, driven by headless Chromium: draw a 1, upload a 7 (about 20 s)."""
+
+    def setUp(self):
+        try:
+            from selenium import webdriver
+        except ImportError:
+            self.skipTest("needs selenium (pip install -r requirements-test.txt)")
+        port = free_port()
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.server = subprocess.Popen(
+            [sys.executable, "main.py", "--mode=demo", f"--model={MODEL}", f"--port={port}"],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.addCleanup(self.server.wait)
+        self.addCleanup(self.server.kill)
+        self.addCleanup(self.server.stdout.close)
+        self.assertRegex(self.server.stdout.readline(), rf"^\[demo\] .* at http://127.0.0.1:{port}/")
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--no-first-run", "--disable-sync", "--window-size=1100,700"):
+            options.add_argument(flag)
+        service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
+        self.browser = webdriver.Chrome(options=options, service=service)
+        self.addCleanup(self.browser.quit)
+        self.browser.get(f"http://127.0.0.1:{port}/")
+
+    def shown_digit(self, changed_from="-"):
+        from selenium.webdriver.common.by import By
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            text = self.browser.find_element(By.ID, "digit").text
+            if text != changed_from:
+                return text
+            time.sleep(0.1)
+        self.fail("the page showed no digit")
+
+    def test_draw_a_digit_then_upload_one(self):
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.by import By
+
+        pad = self.browser.find_element(By.ID, "pad")
+        # A vertical stroke down the middle of the 280x280 pad: a 1. Offsets are from its centre.
+        ActionChains(self.browser).move_to_element_with_offset(pad, 5, -90).click_and_hold() \
+            .move_by_offset(-3, 60).move_by_offset(-3, 60).move_by_offset(-2, 60).release() \
+            .perform()
+        self.assertEqual(self.shown_digit(), "1")
+        rows = self.browser.find_elements(By.CSS_SELECTOR, "tr.probability")
+        self.assertEqual([row.get_attribute("data-digit") for row in rows],
+                         [str(d) for d in range(10)])
+        self.assertTrue(self.browser.find_element(By.ID, "prepared").get_attribute("src")
+                        .startswith("data:image/png;base64,"))
+
+        upload = self.browser.find_element(By.ID, "upload")
+        upload.send_keys(str(SAMPLES / "seven_scan.png"))
+        self.assertEqual(self.shown_digit(changed_from="1"), "7")
+        if os.environ.get("KERAS_MNIST7_SCREENSHOT"):  # scripts/demo_screenshot.sh
+            self.browser.save_screenshot(os.environ["KERAS_MNIST7_SCREENSHOT"])
+
+
+if __name__ == "__main__":
+    unittest.main()
