@@ -24,7 +24,7 @@ from keras_mnist7.artifacts import (check_model_file, describe_outcome, ensure_w
 from keras_mnist7.data import DataError, load_mnist
 from keras_mnist7.digits import image_files
 from keras_mnist7.run_lock import FolderInUse, FolderLock
-from keras_mnist7.run_spec import RunSpec
+from keras_mnist7.run_spec import RunSpec, resolve_input, tensorflow_available
 from keras_mnist7.run_state import RunConflict, clear_run, read_metrics, run_identity, run_status
 from keras_mnist7.stages import STAGES, Recipe, get_stage
 
@@ -101,6 +101,11 @@ flags.DEFINE_bool("overwrite", False,
                   "Delete the run already in <output_dir>/<stage>/ (its files only) and train "
                   "again. Without it, the same command resumes an unfinished run, reports a "
                   "finished one, and refuses to touch a run of other settings.")
+flags.DEFINE_enum("input", "auto", ["auto", "dataset", "arrays"],
+                  "How training data reaches the model. dataset: tf.data (augmentation mapped "
+                  "over batches); arrays: the uint8 arrays to fit(), augmentation inside the "
+                  "compiled step (no TensorFlow needed); auto: dataset when TensorFlow is "
+                  "installed, else arrays.")
 flags.DEFINE_bool("tensorboard", True,
                   "Also write Keras' TensorBoard logs (every epoch's scalars, the model graph) to "
                   "<run folder>/tensorboard/; --notensorboard: not.")
@@ -212,7 +217,9 @@ def main(argv):
             # Held until this process ends: one writer per run folder (and benchmark group).
             lock = FolderLock(run_dir, command).acquire()  # noqa: F841
             spec = RunSpec(FLAGS.stage, recipe, architecture, run_dir, seed=FLAGS.seed,
-                           holdout=FLAGS.holdout, tensorboard=FLAGS.tensorboard,
+                           holdout=FLAGS.holdout, input=resolve_input(FLAGS.input),
+                           # Keras' TensorBoard callback writes with TensorFlow's tf.summary.
+                           tensorboard=FLAGS.tensorboard and tensorflow_available(),
                            command=command)
             statuses = check_runs(spec, seeds, data)
     except (ValueError, OSError, DataError, RunConflict, FolderInUse) as err:

@@ -16,15 +16,19 @@ BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-5
 
 
-def pixel_input():
+def pixel_input(augmentation=()):
     """Raw 0-255 pixels in; (x / 255 - mean) / std done by a weight-free layer.
 
     Normalizing inside the model means a reloaded model needs no preprocessing code: feed it
     uint8 [N, 28, 28] or [N, 28, 28, 1] (Keras adds the channel axis) and get probabilities.
+    `augmentation`: Keras' random layers to run on the raw pixels first, while training only.
     """
     pixels = keras.Input(INPUT_SHAPE, name="pixels")
+    x = pixels
+    for layer in augmentation:
+        x = layer(x)
     normalized = layers.Rescaling(scale=1.0 / (255.0 * MNIST_STD), offset=-MNIST_MEAN / MNIST_STD,
-                                  name="normalize")(pixels)
+                                  name="normalize")(x)
     return pixels, normalized
 
 

@@ -20,9 +20,20 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def accelerators():
+    """The GPUs the backend sees. keras.distribution, which lists devices, exists only for the
+    TensorFlow and JAX backends; PyTorch is asked itself."""
+    if keras.config.backend() == "torch":
+        import torch
+
+        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return [d for d in keras.distribution.list_devices()
+            if d.lower().startswith(("gpu", "cuda"))]
+
+
 def describe_device():
     """The GPU(s) the backend sees, else the CPU: Keras places work on a GPU by itself."""
-    gpus = [d for d in keras.distribution.list_devices() if d.lower().startswith("gpu")]
+    gpus = accelerators()
     if gpus:
         return f"GPU ({', '.join(gpus)})"
     return f"CPU ({cpu_name()}), no GPU visible"
@@ -31,7 +42,7 @@ def describe_device():
 def versions():
     found = {"python": platform.python_version(), "keras": keras.__version__,
              "backend": keras.config.backend()}
-    for package in ("tensorflow", "numpy"):
+    for package in ("tensorflow", "jax", "torch", "numpy"):
         try:
             found[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:

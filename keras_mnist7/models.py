@@ -7,13 +7,14 @@ from keras_mnist7.blocks import conv_block, downsample, gap_softmax_head, pixel_
 from keras_mnist7.stages import get_stage
 
 
-def build_network(architecture, name, dropout=None):
+def build_network(architecture, name, dropout=None, augmentation=()):
     """Functional model: normalize -> the plan's blocks -> GAP -> softmax.
 
     Convs and pools are numbered in order (conv1, relu1, bn1, pool1, dropout1, ...), so layer
     names say where a layer sits. `dropout` (None: no dropout layers) follows every pool.
+    `augmentation`: random layers before the normalization (--input=arrays), idle at inference.
     """
-    pixels, x = pixel_input()
+    pixels, x = pixel_input(augmentation)
     convs = pools = 0
     for item in architecture.plan:
         if item == POOL:

@@ -1,10 +1,12 @@
-"""tf.data pipelines from the uint8 arrays: the one module that imports tensorflow.
+"""tf.data pipelines from the uint8 arrays (--input=dataset): a module that imports tensorflow.
 
 Work is done on whole batches in graph ops; there is no per-image Python in the hot path.
 """
 
 import keras
 import tensorflow as tf
+
+from keras_mnist7.augmentation import augmentation
 
 
 def make_deterministic(seed):
@@ -16,29 +18,6 @@ def make_deterministic(seed):
     """
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-
-
-def rotation(degrees, seed):
-    """Keras' own random rotation, up to +-degrees, background filled with 0 (black, as MNIST's)."""
-    return keras.layers.RandomRotation(degrees / 360.0, fill_mode="constant", fill_value=0.0,
-                                       interpolation="bilinear", seed=seed, name="rotation")
-
-
-def translation(pixels, seed):
-    """Keras' own random shift, up to +-pixels each way, background filled with 0."""
-    factor = pixels / 28.0
-    return keras.layers.RandomTranslation(factor, factor, fill_mode="constant", fill_value=0.0,
-                                          interpolation="bilinear", seed=seed, name="translation")
-
-
-def augmentation(rotation_degrees, translation_pixels, seed):
-    """The augmentation layers a recipe asks for, in order (rotate, then shift)."""
-    layers = []
-    if rotation_degrees:
-        layers.append(rotation(rotation_degrees, seed))
-    if translation_pixels:
-        layers.append(translation(translation_pixels, seed + 1))
-    return layers
 
 
 def train_dataset(images, labels, batch_size, seed, rotation_degrees=0.0,

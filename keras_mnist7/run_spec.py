@@ -5,10 +5,32 @@ travel together instead of as a long list of parameters.
 """
 
 import dataclasses
+import importlib.util
 from pathlib import Path
 
 from keras_mnist7.architecture import Architecture
 from keras_mnist7.stages import Recipe, get_stage
+
+
+INPUTS = ("dataset", "arrays")
+
+
+def tensorflow_available():
+    """Whether TensorFlow can be imported here, found without importing it (it takes seconds)."""
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def resolve_input(choice):
+    """--input=auto: tf.data where TensorFlow is installed, else the arrays path."""
+    if choice == "auto":
+        return "dataset" if tensorflow_available() else "arrays"
+    if choice == "dataset" and not tensorflow_available():
+        raise ValueError("--input=dataset needs TensorFlow (tf.data): install it, or use "
+                         "--input=arrays")
+    return choice
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +42,10 @@ class RunSpec:
     seed: int = 0
     holdout: int = 0  # > 0: the last N training images stand in for the test set
     tensorboard: bool = True  # also write Keras' TensorBoard logs
+    # "dataset": tf.data feeds the model, augmentation mapped over its batches. "arrays": the
+    # uint8 arrays go to fit() whole, augmentation runs in the model's first layers (no
+    # TensorFlow needed).
+    input: str = "dataset"
     command: str | None = None  # the command line, recorded with the run
 
     @classmethod
@@ -28,6 +54,10 @@ class RunSpec:
         own = get_stage(stage)
         fields = {"recipe": own.recipe, "architecture": own.architecture, **changes}
         return cls(stage=stage, folder=Path(folder), **fields)
+
+    def __post_init__(self):
+        if self.input not in INPUTS:
+            raise ValueError(f"--input must be one of {', '.join(INPUTS)}, got {self.input}")
 
     def for_seed(self, seed):
         """A benchmark's run of `seed`: in <folder>/seed<k>/."""

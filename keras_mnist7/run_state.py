@@ -24,7 +24,8 @@ RUN_FILES = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.t
              "metrics.json", "confusion.png", "mistakes.png", "evaluation.json")
 TEMP_PATTERN = ".*.tmp*"  # what artifacts.write_atomic and the checkpoints write before a rename
 KINDS = {"recipe": Recipe, "architecture": Architecture}  # identity keys recorded as dataclasses
-IDENTITY_KEYS = ("stage", "architecture", "recipe", "seed", "train_size", "test_size", "holdout")
+IDENTITY_KEYS = ("stage", "architecture", "recipe", "seed", "train_size", "test_size", "holdout",
+                 "input")
 
 
 class RunConflict(Exception):
@@ -37,7 +38,8 @@ def run_identity(spec, train_size, test_size):
     before it existed."""
     identity = {"stage": spec.stage, "architecture": dataclasses.asdict(spec.architecture),
                 "recipe": dataclasses.asdict(spec.recipe), "seed": spec.seed,
-                "train_size": train_size, "test_size": test_size, "holdout": spec.holdout or None}
+                "train_size": train_size, "test_size": test_size, "holdout": spec.holdout or None,
+                "input": spec.input}
     return json.loads(json.dumps(identity))  # tuples become lists, as in the file
 
 
@@ -61,8 +63,7 @@ def run_status(run_dir, identity):
         raise RunConflict(f"cannot read {metrics_path} ({err}): pass --overwrite to replace the "
                           "run, or choose another --output_dir") from None
     differing = [key for key in IDENTITY_KEYS
-                 if (with_defaults(KINDS[key], recorded[key]) if key in KINDS else recorded[key])
-                 != identity[key]]
+                 if _recorded(key, recorded[key]) != identity[key]]
     if differing:
         raise RunConflict(f"{run_dir} holds another run (its {', '.join(differing)} differ): "
                           "pass --overwrite to replace it, or choose another --output_dir")
@@ -70,6 +71,16 @@ def run_status(run_dir, identity):
     if not has_backup and (finished or metrics.get("stopped")):
         return "finished"
     return "resume"
+
+
+def _recorded(key, value):
+    """A recorded identity value, read as today's code would write it: fields added since have
+    their defaults (a run from before --input fed tf.data)."""
+    if key in KINDS:
+        return with_defaults(KINDS[key], value)
+    if key == "input" and value is None:
+        return "dataset"
+    return value
 
 
 def sealed_backup_name(epochs_done):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import keras
 
-from keras_mnist7 import pipeline
 from keras_mnist7.artifacts import write_text
+from keras_mnist7.augmentation import augmentation
 from keras_mnist7.callbacks import (AveragedWeights, EpochTimer, HistoryCsv, LearningRateLogger,
                                    LiveCurves, MetricsWriter, PublishCheckpoints, ResumeNotice,
                                    SealBackup)
@@ -92,6 +92,37 @@ def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True):
     ]
 
 
+def make_deterministic(seed):
+    """Seeds Python, NumPy and the backend; on TensorFlow also its op determinism."""
+    if keras.config.backend() == "tensorflow":
+        from keras_mnist7 import pipeline
+
+        pipeline.make_deterministic(seed)
+    else:
+        keras.utils.set_random_seed(seed)
+
+
+def fit_inputs(spec, data):
+    """model.fit's data for the run's input path.
+
+    dataset: tf.data, shuffled with the seed, augmented batch by batch. arrays: the uint8
+    arrays as they are; fit() shuffles them each epoch (NumPy, seeded by set_random_seed) and
+    the model's own first layers augment them.
+    """
+    (x_train, y_train), (x_test, y_test) = data
+    if spec.input == "dataset":
+        from keras_mnist7 import pipeline
+
+        recipe = spec.recipe
+        return {"x": pipeline.train_dataset(x_train, y_train, recipe.batch_size, spec.seed,
+                                            recipe.rotation_degrees, recipe.translation_pixels),
+                "validation_data": pipeline.test_dataset(x_test, y_test, batch_size=1000),
+                "shuffle": False}  # the dataset shuffles itself, with its seed
+    return {"x": x_train[..., None], "y": y_train, "batch_size": spec.recipe.batch_size,
+            "shuffle": True, "validation_data": (x_test[..., None], y_test),
+            "validation_batch_size": 1000}
+
+
 def train(spec, data, verbose="auto"):
     """Trains the run `spec` (a RunSpec) on ((x_train, y_train), (x_test, y_test)) uint8 arrays,
     in spec.folder. With spec.holdout, (x_test, y_test) are that many training images held out,
@@ -112,8 +143,10 @@ def train(spec, data, verbose="auto"):
     restore_sealed_backup(run_dir)
     previous = read_metrics(run_dir)["history"] if status == "resume" else []
 
-    pipeline.make_deterministic(seed)
-    model = build_network(spec.architecture, name=stage, dropout=recipe.dropout)
+    make_deterministic(seed)
+    in_model = augmentation(recipe.rotation_degrees, recipe.translation_pixels, seed)
+    model = build_network(spec.architecture, name=stage, dropout=recipe.dropout,
+                          augmentation=in_model if spec.input == "arrays" else ())
     steps_per_epoch = math.ceil(len(x_train) / recipe.batch_size)
     model.compile(optimizer=optimizer_for(recipe, steps_per_epoch),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -131,12 +164,8 @@ def train(spec, data, verbose="auto"):
               f"{evaluation_set(spec.holdout, len(x_test))}, on {device}; artifacts in {run_dir}/")
     callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous,
                               spec.tensorboard)
-    model.fit(
-        pipeline.train_dataset(x_train, y_train, recipe.batch_size, seed, recipe.rotation_degrees,
-                               recipe.translation_pixels),
-        validation_data=pipeline.test_dataset(x_test, y_test, batch_size=1000),
-        epochs=recipe.epochs, callbacks=callbacks, verbose=verbose,
-        shuffle=False)  # the dataset shuffles itself, with its seed
+    model.fit(**fit_inputs(spec, data), epochs=recipe.epochs, callbacks=callbacks,
+              verbose=verbose)
     best = keras.saving.load_model(run_dir / "best.keras")
     dataset = "held-out" if spec.holdout else "test"
     evaluation = write_evaluation(best, x_test, y_test, run_dir,

@@ -2,7 +2,7 @@ import unittest
 
 import numpy as np
 
-from keras_mnist7 import pipeline
+from keras_mnist7 import augmentation, pipeline
 from tests.helpers import mnist_subset
 
 
@@ -54,7 +54,7 @@ class PipelineTest(unittest.TestCase):
         np.testing.assert_array_equal(np.concatenate([y for _, y in test]), self.ids)  # in order
 
     def test_rotation_fills_the_background_with_zero(self):
-        config = pipeline.rotation(8, seed=0).get_config()
+        config = augmentation.rotation(8, seed=0).get_config()
         self.assertEqual((config["fill_mode"], config["fill_value"]), ("constant", 0.0))
         self.assertAlmostEqual(config["factor"][1] * 360, 8)
         white = np.full((64, 28, 28), 255, np.uint8)
@@ -66,10 +66,10 @@ class PipelineTest(unittest.TestCase):
         self.assertTrue(np.all(x[:, 14, 14, 0] == 255))  # the centre stays
 
     def test_translation_shifts_whole_digits_a_pixel_at_most(self):
-        config = pipeline.translation(1, seed=0).get_config()
+        config = augmentation.translation(1, seed=0).get_config()
         self.assertEqual((config["fill_mode"], config["fill_value"]), ("constant", 0.0))
         self.assertAlmostEqual(config["height_factor"] * 28, 1)
-        self.assertEqual(pipeline.augmentation(0, 0, seed=0), [])
+        self.assertEqual(augmentation.augmentation(0, 0, seed=0), [])
         train = batches(pipeline.train_dataset(self.x, self.ids, 100, seed=0,
                                                translation_pixels=1))
         for x, y in train:
