@@ -184,11 +184,11 @@ def claim_sentence(claim, stats):
             f"{best:.2f}%, {verdict} it ({reaching} of {len(stats)} seeds reach it).")
 
 
-def _load_named(results_dir, group, stage):
+def _load_named(results_dir, group, stage, pattern=None):
     """{name: result} of results/<group>/<name>/<stage>/seeds.json, in name order. Older
     seeds.json files lack the architecture: it is read from their first run's metrics.json."""
     named = {}
-    for path in sorted((Path(results_dir) / group).glob(f"*/{stage}/seeds.json")):
+    for path in sorted((Path(results_dir) / group).glob(pattern or f"*/{stage}/seeds.json")):
         result = json.loads(path.read_text())
         if result.get("architecture") is None:
             first = path.parent / f"seed{result['runs'][0]['seed']}" / "metrics.json"
@@ -290,8 +290,36 @@ def ablation_table(stage, ablations):
     return lines
 
 
+def per_seed_table(stats, runs):
+    """Result of a benchmark seed by seed: what the assignment asks of each."""
+    lines = [f"| seed | lowest of last 4 % | first epoch >= {BAR:.2f} | final % |",
+             "|--:|--:|--:|--:|"]
+    lines += [f"| {run['seed']} | {s['min_last4']:.2f} | {s['first_at_bar'] or 'never'} | "
+              f"{s['final']:.2f} |" for run, s in zip(runs, stats)]
+    return lines
+
+
+def tuning_sentence(stage, tuning):
+    """The test-set runs of the seeds that were looked at while the stage was chosen."""
+    if tuning is None:
+        return None
+    stats = [seed_stats(run) for run in tuning["runs"]]
+    return (f"Seeds {_seeds_text(tuning['runs'])}, looked at while {stage} was chosen (kept "
+            f"apart in `results/{stage}-tuning/`, {changes_from_stage(stage, tuning)} changed "
+            f"since): {over_seeds([s['final'] for s in stats]).lower()}; lowest of the last 4 "
+            f"{min(s['min_last4'] for s in stats):.2f}%; "
+            f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} seeds hold {BAR:.2f}%.")
+
+
+def load_tuning(results_dir, stage):
+    """results/<stage>-tuning/<stage>/seeds.json: the stage's runs on the seeds used to choose
+    it, kept apart from the seeds that confirm it; None if there are none."""
+    found = _load_named(results_dir, "", stage, pattern=f"{stage}-tuning/{stage}/seeds.json")
+    return next(iter(found.values()), None)
+
+
 def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None,
-                  holdouts=None):
+                  holdouts=None, tuning=None):
     """One stage under its title: exactly three headings, Target, Result, Analysis."""
     spec = get_stage(stage)
     stats = [seed_stats(run) for run in result["runs"]]
@@ -312,6 +340,8 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
         f"{sum(s['holds_bar'] for s in stats)} of {len(stats)}",
         f"- Median epoch time: {median_seconds:.1f} s ({result['device']})",
         f"- From `{Path('results') / stage / 'seeds.json'}`, made by `{result['command']}`",
+        *([f"- {line}"] if (line := tuning_sentence(stage, tuning)) else []),
+        *(["", *per_seed_table(stats, result["runs"])] if len(stats) > 2 else []),
         "", f"![{stage} curves, seed {first['seed']}]({image_prefix}{result['curves']})",
     ]
     last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-4:])
@@ -370,7 +400,8 @@ def results_section(results_dir="results"):
     names = list(results)
     writeups = [stage_writeup(stage, results[stage], names[i + 1] if i + 1 < len(names) else None,
                               ablations=load_ablations(results_dir, stage),
-                              holdouts=load_holdouts(results_dir, stage))
+                              holdouts=load_holdouts(results_dir, stage),
+                              tuning=load_tuning(results_dir, stage))
                 for i, stage in enumerate(names)]
     return "\n\n".join([
         "Every number below is read from `results/<stage>/seeds.json` and the run files beside "
@@ -387,7 +418,9 @@ def results_page(results_dir="results"):
              "write-ups summarize these. Test accuracy unless a benchmark says it was evaluated "
              "on held-out training images."]
     for stage in STAGES:
+        tuning = load_tuning(results_dir, stage)
         groups = [("", {stage: r} if (r := _load_stage(results_dir, stage)) else {}),
+                  ("tuning seeds", {f"{stage}-tuning": tuning} if tuning else {}),
                   ("held out", load_holdouts(results_dir, stage)),
                   ("ablation", load_ablations(results_dir, stage))]
         for kind, named in groups:

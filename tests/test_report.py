@@ -174,6 +174,24 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("| seed | best held-out % (epoch) |", page)
         self.assertIn("Final held-out accuracy over 2 seeds", page)
 
+    def test_tuning_seeds_are_kept_apart_and_each_seed_is_a_row(self):
+        fake_results(self.results / "m4-tuning", "m4", [{**self.RUNS[0], "seed": 0}])
+        seeds_json = self.results / "m4-tuning" / "m4" / "seeds.json"
+        seeds_json.write_text(json.dumps({
+            **json.loads(seeds_json.read_text()),
+            "recipe": dataclasses.asdict(get_stage("m4").recipe_with(lr=0.1)),
+            "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
+        fake_results(self.results / "three", "m4", [{**self.RUNS[0], "seed": k} for k in (5, 6, 7)])
+        tuning = report.load_tuning(self.results, "m4")
+        text = report.stage_writeup("m4", report.load_results(self.results / "three", "m4"),
+                                    tuning=tuning)
+        self.assertIn("- Seeds 0, looked at while m4 was chosen (kept apart in "
+                      "`results/m4-tuning/`, `--lr=0.1` changed since): final test 99.50% (1 "
+                      "seed); lowest of the last 4 99.40%; 1 of 1 seeds hold 99.40%.", text)
+        self.assertIn("| seed | lowest of last 4 % | first epoch >= 99.40 | final % |", text)
+        self.assertIn("| 7 | 99.40 | 2 | 99.50 |", text)
+        self.assertIn("## m4, tuning seeds m4-tuning", report.results_page(self.results))
+
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)
         section = report.results_section(self.results)
