@@ -29,11 +29,13 @@ from keras_mnist7.run_state import RunConflict, clear_run, read_metrics, run_ide
 from keras_mnist7.stages import STAGES, Recipe, get_stage
 
 flags.DEFINE_enum("mode", "train",
-                  ["train", "evaluate", "predict", "export", "demo", "stages", "report"],
+                  ["train", "evaluate", "predict", "export", "demo", "speed", "stages", "report"],
                   "train: train --stage; evaluate: --model on the test set (confusion.png, "
                   "mistakes.png); predict: --model on --images; export: --model to SavedModel, "
                   "LiteRT and ONNX in --export_dir; demo: a page to draw or upload a digit for "
-                  "--model, at http://--host:--port/; stages: print the stage table (markdown); "
+                  "--model, at http://--host:--port/; speed: time m4's epochs on every installed "
+                  "Keras backend and the PyTorch reference (--epochs, default 3) into "
+                  "--results_dir/speed.json and speed.md; stages: print the stage table; "
                   "report: write the stage write-ups from --results_dir into README.md.")
 flags.DEFINE_string("model", None, "evaluate, predict, export: a .keras model file.")
 flags.DEFINE_list("images", None,
@@ -239,6 +241,14 @@ def main(argv):
 
     if FLAGS.mode == "stages":
         print(stage_table())
+    elif FLAGS.mode == "speed":
+        from keras_mnist7.data import default_cache_dir
+        from keras_mnist7.speed import speed_benchmark, speed_table
+
+        load_mnist(FLAGS.data_dir)  # the reference reads the IDX files from the cache
+        report = speed_benchmark(FLAGS.epochs or 3, FLAGS.results_dir,
+                                 FLAGS.data_dir or default_cache_dir())
+        print(speed_table(report))
     elif FLAGS.mode == "report":
         update_readme("README.md", results_section(FLAGS.results_dir))
         write_text(Path("docs") / "results.md", results_page(FLAGS.results_dir))

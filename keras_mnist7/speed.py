@@ -1,0 +1,145 @@
+"""How fast m4 trains, on each installed Keras backend and in the PyTorch reference, one right
+after the other on this machine: a benchmark (results/speed.json, speed.md), never a test.
+
+Each backend runs in a process of its own (a backend is chosen when Keras is imported): the
+same network, recipe, rotation and batch size as `--stage=m4`, the same input path as
+`main.py` would take, timed per epoch with the evaluation apart.
+"""
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from keras_mnist7.run_spec import RunSpec, resolve_input
+from keras_mnist7.stages import get_stage
+
+BACKENDS = ("tensorflow", "jax", "torch")
+STAGE = "m4"
+TORCH_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "torch_reference.py"
+
+
+def time_this_backend(epochs, input_choice="auto", data_dir=None):
+    """Trains m4 for `epochs` in this process; per epoch: training and evaluation seconds."""
+    import keras
+
+    from keras_mnist7.data import load_mnist
+    from keras_mnist7.models import build_network
+    from keras_mnist7.training import fit_inputs, make_deterministic, optimizer_for
+    from keras_mnist7.augmentation import augmentation
+
+    stage = get_stage(STAGE)
+    spec = RunSpec.of_stage(STAGE, "unused", recipe=stage.recipe_with(epochs=epochs),
+                            input=resolve_input(input_choice))
+    data = load_mnist(data_dir)
+    make_deterministic(0)
+    recipe = spec.recipe
+    layers = augmentation(recipe.rotation_degrees, recipe.translation_pixels, spec.seed)
+    model = build_network(spec.architecture, STAGE, recipe.dropout,
+                          augmentation=layers if spec.input == "arrays" else ())
+    steps = -(-len(data[0][0]) // recipe.batch_size)
+    model.compile(optimizer=optimizer_for(recipe, steps), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+
+    class Timer(keras.callbacks.Callback):
+        rows = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_test_begin(self, logs=None):
+            self.test_start = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self.test_seconds = time.perf_counter() - self.test_start
+
+        def on_epoch_end(self, epoch, logs=None):
+            total = time.perf_counter() - self.start
+            self.rows.append({"train_seconds": total - self.test_seconds,
+                              "eval_seconds": self.test_seconds,
+                              "test_acc": round(100 * float(logs["val_accuracy"]), 2)})
+
+    callbacks = [Timer(), keras.callbacks.LearningRateScheduler(recipe.learning_rate)]
+    model.fit(**fit_inputs(spec, data), epochs=epochs, callbacks=callbacks, verbose=0)
+    return {"backend": keras.config.backend(), "input": spec.input, "epochs": Timer.rows}
+
+
+def summarize(name, epochs, images):
+    """Median steady-state (epochs after the first) training and evaluation seconds, the first
+    epoch's extra time (tracing, compiling), images per second."""
+    train = [row["train_seconds"] for row in epochs]
+    steady = statistics.median(train[1:])
+    return {"name": name, "train_seconds": round(steady, 2),
+            "eval_seconds": round(statistics.median(row["eval_seconds"] for row in epochs[1:]), 2),
+            "first_epoch_extra_seconds": round(train[0] - steady, 2),
+            "images_per_second": round(images / steady),
+            "final_test_acc": epochs[-1]["test_acc"]}
+
+
+def run_keras_backend(backend, epochs):
+    code = ("import json, sys; from keras_mnist7.speed import time_this_backend; "
+            f"print('SPEED ' + json.dumps(time_this_backend({epochs})))")
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, check=True)
+    line = next(l for l in result.stdout.splitlines() if l.startswith("SPEED "))
+    return json.loads(line[len("SPEED "):])
+
+
+def run_torch_reference(epochs, data_dir, threads):
+    """The reference script as its docstring says, in this interpreter (torch installed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp, "torch.json")
+        subprocess.run([sys.executable, str(TORCH_REFERENCE), "--data_dir", str(data_dir),
+                        "--epochs", str(epochs), "--threads", str(threads), "--json", str(out)],
+                       check=True, capture_output=True, text=True)
+        history = json.loads(out.read_text())["hist"]
+    return [{"train_seconds": row["t_train"], "eval_seconds": row["t_eval"],
+             "test_acc": round(row["test_acc"], 2)} for row in history]
+
+
+def speed_table(report):
+    lines = [f"m4 ({report['epochs']} epochs, batch 128, rotation, 60,000 images) on "
+             f"{report['machine']['cpu']} ({report['machine']['cores']} cores), "
+             f"{report['machine']['gpu']}", "",
+             "| run | input | training s/epoch (median, after the first) | evaluation s | first "
+             "epoch extra s | images/s | ratio to PyTorch | test % after the last epoch |",
+             "|---|---|--:|--:|--:|--:|--:|--:|"]
+    torch_seconds = next((r["train_seconds"] for r in report["runs"]
+                          if r["name"] == "pytorch reference"), None)
+    for row in report["runs"]:
+        ratio = f"{row['train_seconds'] / torch_seconds:.2f}" if torch_seconds else "-"
+        lines.append(f"| {row['name']} | {row.get('input', '-')} | {row['train_seconds']:.2f} | "
+                     f"{row['eval_seconds']:.2f} | {row['first_epoch_extra_seconds']:.2f} | "
+                     f"{row['images_per_second']:,} | {ratio} | {row['final_test_acc']:.2f} |")
+    return "\n".join(lines)
+
+
+def speed_benchmark(epochs, results_dir, data_dir, threads=2):
+    """Every installed Keras backend, then the PyTorch reference if torch is installed; writes
+    <results_dir>/speed.json and speed.md and returns the report."""
+    from keras_mnist7.environment import cpu_name, describe_device, versions
+
+    runs = []
+    for backend in BACKENDS:
+        if importlib.util.find_spec(backend) is None:
+            continue
+        timed = run_keras_backend(backend, epochs)
+        runs.append({**summarize(f"keras {backend}", timed["epochs"], 60000),
+                     "input": timed["input"], "epochs": timed["epochs"]})
+    if importlib.util.find_spec("torch") is not None and TORCH_REFERENCE.is_file():
+        timed = run_torch_reference(epochs, data_dir, threads)
+        runs.append({**summarize("pytorch reference", timed, 60000), "epochs": timed})
+    report = {"stage": STAGE, "epochs": epochs, "runs": runs,
+              "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "gpu": describe_device()},
+              "versions": versions(), "command": " ".join(["python", "main.py", *sys.argv[1:]])}
+    from keras_mnist7.artifacts import write_json, write_text
+
+    write_json(Path(results_dir) / "speed.json", report)
+    write_text(Path(results_dir) / "speed.md", speed_table(report) + "\n")
+    return report

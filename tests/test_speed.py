@@ -1,0 +1,33 @@
+"""The speed benchmark's arithmetic and table (its timings are measured by --mode=speed, never
+asserted here)."""
+
+import unittest
+
+from keras_mnist7.speed import speed_table, summarize
+
+
+class SpeedTest(unittest.TestCase):
+    EPOCHS = [{"train_seconds": 20.0, "eval_seconds": 2.0, "test_acc": 98.0},
+              {"train_seconds": 10.0, "eval_seconds": 1.0, "test_acc": 99.0},
+              {"train_seconds": 12.0, "eval_seconds": 1.5, "test_acc": 99.1}]
+
+    def test_steady_state_is_the_median_after_the_first_epoch(self):
+        row = summarize("keras tensorflow", self.EPOCHS, 60000)
+        self.assertEqual(row, {"name": "keras tensorflow", "train_seconds": 11.0,
+                               "eval_seconds": 1.25, "first_epoch_extra_seconds": 9.0,
+                               "images_per_second": 5455, "final_test_acc": 99.1})
+
+    def test_ratios_are_to_the_pytorch_reference(self):
+        report = {"epochs": 3, "machine": {"cpu": "EPYC", "cores": 2, "gpu": "no GPU"}, "runs": [
+            {**summarize("keras tensorflow", self.EPOCHS, 60000), "input": "dataset"},
+            summarize("pytorch reference", [{**e, "train_seconds": 2 * e["train_seconds"]}
+                                            for e in self.EPOCHS], 60000)]}
+        table = speed_table(report)
+        self.assertIn("| keras tensorflow | dataset | 11.00 | 1.25 | 9.00 | 5,455 | 0.50 | 99.10 |",
+                      table)
+        self.assertIn("| pytorch reference | - | 22.00 |", table)
+        self.assertIn("| 1.00 |", table)
+
+
+if __name__ == "__main__":
+    unittest.main()
