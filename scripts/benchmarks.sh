@@ -46,10 +46,12 @@ holdout() {
 # on seeds 0-2; the best go on to seeds 0-4 (finalists; ema-0.99 ran there before screening).
 SCREENED=("batch-32 --batch_size=32 --lr=0.025"
           "lr-0.1 --lr=0.1"
+          "batch-32+lr-0.05 --batch_size=32 --lr=0.05"
           "dropout-0.1 --dropout=0.1"
-          "translate-1 --translation_pixels=1"
-          "bn-momentum-0.99 --bn_momentum=0.99")
-FINALISTS=("ema-0.99 --ema_momentum=0.99")
+          "translate-1 --translation_pixels=1")
+FINALISTS=("ema-0.99 --ema_momentum=0.99"
+           "batch-32 --batch_size=32 --lr=0.025"
+           "lr-0.1 --lr=0.1")
 held_out() {  # held_out SEEDS NAME FLAGS...
   train --stage=m5 --seeds="$1" --holdout=5000 --output_dir="results/holdout/$2" "${@:3}"
 }
