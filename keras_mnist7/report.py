@@ -329,19 +329,18 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     seeds = ", ".join(str(run["seed"]) for run in result["runs"])
     median_seconds = statistics.median(t for run in result["runs"] for t in run["epoch_seconds"])
     result_lines = [
-        f"- Params: {params_text(params)}",
-        f"- Receptive field: {result['first_run']['receptive_field']} px",
-        f"- Epochs: {result['epochs']}; seeds: {seeds}",
+        f"- Params: {params_text(params)}; receptive field "
+        f"{result['first_run']['receptive_field']} px; {result['epochs']} epochs; seeds {seeds}",
         f"- Seed {first['seed']}: best train {max(first['train_acc']):.2f}%, best test "
         f"{first_stats['best']:.2f}% (epoch {first_stats['best_epoch']}); last 4 test "
         f"{_pct(first_stats['last4'])}%",
         f"- {over_seeds(finals_test)}; lowest of the last 4 epochs "
         f"{min(s['min_last4'] for s in stats):.2f}%; seeds with each of the last 4 >= {BAR:.2f}%: "
         f"{sum(s['holds_bar'] for s in stats)} of {len(stats)}",
-        f"- Median epoch time: {median_seconds:.1f} s ({result['device']})",
-        f"- From `{Path('results') / stage / 'seeds.json'}`, made by `{result['command']}`",
+        f"- Median epoch {median_seconds:.1f} s ({result['device']}); from "
+        f"`{Path('results') / stage / 'seeds.json'}`, made by `{result['command']}`",
         *([f"- {line}"] if (line := tuning_sentence(stage, tuning)) else []),
-        *(["", *per_seed_table(stats, result["runs"])] if len(stats) > 2 else []),
+        *(["", *per_seed_table(stats, result["runs"])] if len(stats) >= 5 else []),
         "", f"![{stage} curves, seed {first['seed']}]({image_prefix}{result['curves']})",
     ]
     last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-4:])

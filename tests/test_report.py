@@ -88,12 +88,12 @@ class WriteupTest(unittest.TestCase):
 
     def test_result_numbers_come_from_the_files(self):
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"), "m5")
-        for expected in ("trainable 7,432 / non-trainable 160 / total 7,592",
-                         "Receptive field: 18 px", "Epochs: 5; seeds: 0, 1",
+        for expected in ("trainable 7,432 / non-trainable 160 / total 7,592; receptive field "
+                         "18 px; 5 epochs; seeds 0, 1",
                          "Seed 0: best train 99.30%, best test 99.50% (epoch 5); last 4 test "
                          "99.41, 99.45, 99.40, 99.50%",
                          "Final test over 2 seeds 99.60 +- 0.14%", "lowest of the last 4 epochs 99.40%",
-                         "2 of 2", "Median epoch time: 10.0 s (CPU (test))",
+                         "2 of 2", "Median epoch 10.0 s (CPU (test)); from `results/m4/seeds.json`",
                          "made by `python main.py --stage=m4 --seeds=0,1`",
                          "(results/m4/seed0/curves.png)"):
             self.assertIn(expected, text)
@@ -181,9 +181,9 @@ class WriteupTest(unittest.TestCase):
             **json.loads(seeds_json.read_text()),
             "recipe": dataclasses.asdict(get_stage("m4").recipe_with(lr=0.1)),
             "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
-        fake_results(self.results / "three", "m4", [{**self.RUNS[0], "seed": k} for k in (5, 6, 7)])
+        fake_results(self.results / "five", "m4", [{**self.RUNS[0], "seed": k} for k in range(3, 8)])
         tuning = report.load_tuning(self.results, "m4")
-        text = report.stage_writeup("m4", report.load_results(self.results / "three", "m4"),
+        text = report.stage_writeup("m4", report.load_results(self.results / "five", "m4"),
                                     tuning=tuning)
         self.assertIn("- Seeds 0, looked at while m4 was chosen (kept apart in "
                       "`results/m4-tuning/`, `--lr=0.1` changed since): final test 99.50% (1 "
