@@ -43,14 +43,14 @@ holdout() {
 # The levers of issue 11, each one change to m5, on the held-out images (the test set is never
 # loaded): what m5 keeps is chosen here, then confirmed once on seeds 100-109. Every candidate
 # tried is listed, in the order it ran, and reported in docs/results.md: screened on seeds 0-2,
-# the best on seeds 0-4. ema-0.999 and bn-momentum-0.99 were planned and dropped unrun.
+# the best on seeds 0-4. ema-0.999, bn-momentum-0.99 and translate-1 (--translation_pixels=1)
+# were planned and dropped unrun, for time.
 SEARCH=("0,1,2,3,4 ema-0.99 --ema_momentum=0.99"
         "0,1,2 batch-32 --batch_size=32 --lr=0.025"
         "0,1,2 lr-0.1 --lr=0.1"
         "0,1,2 batch-32+lr-0.05 --batch_size=32 --lr=0.05"
         "0,1,2,3,4 batch-32 --batch_size=32 --lr=0.025"
-        "0,1,2 dropout-0.1 --dropout=0.1"
-        "0,1,2 translate-1 --translation_pixels=1")
+        "0,1,2 dropout-0.1 --dropout=0.1")
 search() {
   local run
   for run in "${SEARCH[@]}"; do
