@@ -50,8 +50,8 @@ flags.DEFINE_integer("port", 7860, "demo: the port to serve on (0: any free one)
                      lower_bound=0, upper_bound=65535)
 flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
 flags.DEFINE_integer("epochs", None, "Epochs to train (stage default: 15).")
-flags.DEFINE_integer("batch_size", None, "Training batch size (m1-m4: 128, m5: 64).")
-flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4, m5: 0.05).")
+flags.DEFINE_integer("batch_size", None, "Training batch size (m1-m4: 128, m5: 32).")
+flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4: 0.05, m5: 0.025).")
 flags.DEFINE_float("momentum", None, "SGD momentum (stage default: 0.9).")
 flags.DEFINE_float("weight_decay", None,
                    "SGD's decoupled weight decay, w -= lr * weight_decay * w each step "

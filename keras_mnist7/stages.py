@@ -145,7 +145,7 @@ _REGISTRY = {stage.name: stage for stage in (
                   "Raise lr to 0.05 and divide it by 10 every 6 epochs: move fast first, settle "
                   "at the end"),
           seed_claim={"best_train": 99.25, "best_test": 99.40}),
-    Stage("m5", COMPACT, Recipe(batch_size=64, lr=0.05, weight_decay=5e-4, schedule="cosine",
+    Stage("m5", COMPACT, Recipe(batch_size=32, lr=0.025, weight_decay=5e-4, schedule="cosine",
                                 warmup_epochs=2, cooldown_epochs=3, min_lr=0.001, dropout=0.05),
           target=("Meet the assignment for real: < 8,000 params by Keras' own count, >= 99.40% "
                   "test accuracy in each of the last 4 of 15 epochs, on seeds never used to "
@@ -155,8 +155,10 @@ _REGISTRY = {stage.name: stage for stage in (
                   "softmax)",
                   "No conv biases, BN before each ReLU: BN's beta gives every ReLU its own "
                   "threshold (with ReLU -> BN a bias-free ReLU cuts at zero)",
-                  "Batch 64 at lr 0.05; 2 warm-up epochs, cosine to 0.001 by epoch 12, 3 epochs "
-                  "there, so the last epochs refine a settled model",
+                  "Batch 32 at lr 0.025 (chosen on held-out training images over batch 64 at lr "
+                  "0.05: twice the updates at the same lr-to-batch ratio); 2 warm-up epochs, "
+                  "cosine to 0.001 by epoch 12, 3 epochs there, so the last epochs refine a "
+                  "settled model",
                   "Keras' decoupled weight decay 5e-4; no rotation (with +-8 degrees, 2 of 5 "
                   "seeds held: ablation rotation-8)")),
 )}

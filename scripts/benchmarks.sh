@@ -17,7 +17,9 @@ m1() { train --stage=m1 --seeds=0 --output_dir=results; }
 m2() { train --stage=m2 --seeds=0 --output_dir=results; }
 m3() { train --stage=m3 --seeds=0 --output_dir=results; }
 m4() { train --stage=m4 --seeds=0,1,2 --output_dir=results; }
-m5() { train --stage=m5 --seeds=0,1,2,3,4 --output_dir=results; }
+# m5 is confirmed on seeds 100-109, never run before its recipe was frozen; results/m5-tuning/
+# keeps the test-set runs of seeds 0-4 that earlier sessions looked at while choosing.
+m5() { train --stage=m5 --seeds=100,101,102,103,104,105,106,107,108,109 --output_dir=results; }
 
 # One change each to m5's recipe, compared seed for seed with m5 in its write-up (seed 0; the
 # weight decay and the rotation on all 5 seeds, as their effects are close to the spread
@@ -69,13 +71,13 @@ search() {
 #   relu-before-bn+rotation-8: revision 2cbd124, which also rotated by up to +-8 degrees.
 #   relu-before-bn+rotation-8+no-weight-decay: revision 33fceb3, rotation and no weight decay.
 
-# The shipped model: the last epoch (not the best one) of m5's seed 0; its evaluation
+# The shipped model: the last epoch (not the best one) of m5's seed 100; its evaluation
 # (pretrained/confusion.png, mistakes.png, evaluation.json) and its exports, checked by their
 # own runtimes (pretrained/m5_export/export.json; the exported files are not committed).
 pretrained() {
   mkdir -p pretrained
-  cp results/m5/seed0/last.keras pretrained/m5.keras
-  cp results/m5/seed0/metrics.json pretrained/m5.metrics.json
+  cp results/m5/seed100/last.keras pretrained/m5.keras
+  cp results/m5/seed100/metrics.json pretrained/m5.metrics.json
   "$python" main.py --mode=evaluate --model=pretrained/m5.keras
   rm -rf pretrained/m5_export
   "$python" main.py --mode=export --model=pretrained/m5.keras --export_dir=pretrained/m5_export
