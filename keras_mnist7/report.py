@@ -173,6 +173,22 @@ def bar_sentence(stats):
             f"(lowest of those epochs: {lowest:.2f}%): the bar is not met consistently.")
 
 
+def margin_sentence(margin, stats):
+    """The stage's margin over the bar, met or missed, and by how much."""
+    if margin is None:
+        return None
+    mean = statistics.mean(s["final"] for s in stats)
+    lowest = min(s["min_last4"] for s in stats)
+
+    def verdict(value, target):
+        return "met" if value >= target - 1e-9 else f"**missed by {target - value:.2f} points**"
+
+    return (f"Margin: mean final accuracy {mean:.2f}% against a target of "
+            f"{margin['final_mean']:.2f}% ({verdict(mean, margin['final_mean'])}); lowest of the "
+            f"last 4 epochs of every seed {lowest:.2f}% against {margin['lowest']:.2f}% "
+            f"({verdict(lowest, margin['lowest'])}).")
+
+
 def claim_sentence(claim, stats):
     best = max(s["best"] for s in stats)
     if claim is None:
@@ -352,7 +368,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-4:])
     analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc")),
                 stability_sentence(stats), bar_sentence(stats),
-                claim_sentence(spec.seed_claim, stats),
+                margin_sentence(spec.margin, stats), claim_sentence(spec.seed_claim, stats),
                 holdouts and holdout_choice_sentence(stage, holdouts)]
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target[0][0].lower()}"

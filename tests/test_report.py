@@ -119,6 +119,13 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("No seed holds >= 99.40%", report.bar_sentence(
             [report.seed_stats({"test_acc": [99.0, 99.41, 99.2, 99.35, 99.3]})]))
         self.assertEqual(report.over_seeds([99.1]), "Final test 99.10% (1 seed)")
+        margin = {"final_mean": 99.50, "lowest": 99.42}
+        self.assertEqual(report.margin_sentence(margin, [
+            report.seed_stats({"test_acc": [99.5, 99.45, 99.42, 99.47, 99.48]}),
+            report.seed_stats({"test_acc": [99.5, 99.55, 99.52, 99.50, 99.50]})]),
+            "Margin: mean final accuracy 99.49% against a target of 99.50% (**missed by 0.01 "
+            "points**); lowest of the last 4 epochs of every seed 99.42% against 99.42% (met).")
+        self.assertIsNone(report.margin_sentence(None, []))
 
     def test_ablations_are_a_table_of_what_they_change_and_hold(self):
         ablation_dir = self.results / "ablations" / "no-rotation"
