@@ -211,6 +211,8 @@ def main(argv):
         seeds = parse_seeds(FLAGS.seeds)
         if FLAGS.mode in ("evaluate", "predict", "export", "demo"):
             destination = check_model_flags()
+        if FLAGS.mode == "speed":
+            ensure_writable(FLAGS.results_dir, flag="--results_dir")
         if FLAGS.mode in ("train", "evaluate", "export"):
             data = load_data(FLAGS.data_dir, FLAGS.train_size,
                              FLAGS.holdout if FLAGS.mode == "train" else 0)

@@ -173,6 +173,22 @@ def bar_sentence(stats):
             f"(lowest of those epochs: {lowest:.2f}%): the bar is not met consistently.")
 
 
+def margin_sentence(margin, stats):
+    """The stage's margin over the bar, met or missed, and by how much."""
+    if margin is None:
+        return None
+    mean = statistics.mean(s["final"] for s in stats)
+    lowest = min(s["min_last4"] for s in stats)
+
+    def verdict(value, target):
+        return "met" if value >= target - 1e-9 else f"**missed by {target - value:.2f} points**"
+
+    return (f"Margin: mean final accuracy {mean:.2f}% against a target of "
+            f"{margin['final_mean']:.2f}% ({verdict(mean, margin['final_mean'])}); lowest of the "
+            f"last 4 epochs of every seed {lowest:.2f}% against {margin['lowest']:.2f}% "
+            f"({verdict(lowest, margin['lowest'])}).")
+
+
 def claim_sentence(claim, stats):
     best = max(s["best"] for s in stats)
     if claim is None:
@@ -261,20 +277,26 @@ def holdout_table(stage, holdouts):
 
 
 def holdout_choice_sentence(stage, holdouts):
-    """Where today's recipe ranks among the held-out runs of the same seeds."""
-    ranked = {name: (statistics.mean(a for run in r["runs"] for a in run["test_acc"][-4:]),
-                     statistics.mean(run["test_loss"][-1] for run in r["runs"]))
-              for name, r in holdouts.items()}
+    """How today's recipe compares with each other held-out run, on the seeds both ran."""
     today = [name for name, r in holdouts.items()
              if changes_from_stage(stage, r).startswith("none")]
-    if not today or len(ranked) < 2:
+    if not today or len(holdouts) < 2:
         return None
     name = today[0]
-    by_accuracy = 1 + sum(acc > ranked[name][0] for acc, _ in ranked.values())
-    by_loss = 1 + sum(loss < ranked[name][1] for _, loss in ranked.values())
-    return (f"Chosen on held-out training images, never on the test set: today's {stage} "
-            f"recipe ({name}) ranks {by_accuracy} of {len(ranked)} by the mean of the last 4 "
-            f"epochs and {by_loss} of {len(ranked)} by final loss among the held-out runs below.")
+    mine = {run["seed"]: run for run in holdouts[name]["runs"]}
+    better_accuracy = better_loss = 0
+    others = [r for other, r in holdouts.items() if other != name]
+    for other in others:
+        pairs = [(mine[run["seed"]], run) for run in other["runs"] if run["seed"] in mine]
+        last4 = [statistics.mean(a for run in side for a in run["test_acc"][-4:])
+                 for side in zip(*pairs)]
+        loss = [statistics.mean(run["test_loss"][-1] for run in side) for side in zip(*pairs)]
+        better_accuracy += last4[0] > last4[1]
+        better_loss += loss[0] < loss[1]
+    return (f"Chosen on held-out training images, never on the test set: on the seeds both ran, "
+            f"today's {stage} recipe ({name}) has a higher mean of the last 4 epochs than "
+            f"{better_accuracy} of the {len(others)} other held-out runs below and a lower final "
+            f"loss than {better_loss} of them.")
 
 
 def ablation_table(stage, ablations):
@@ -346,7 +368,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-4:])
     analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc")),
                 stability_sentence(stats), bar_sentence(stats),
-                claim_sentence(spec.seed_claim, stats),
+                margin_sentence(spec.margin, stats), claim_sentence(spec.seed_claim, stats),
                 holdouts and holdout_choice_sentence(stage, holdouts)]
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target[0][0].lower()}"

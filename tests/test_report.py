@@ -119,6 +119,13 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("No seed holds >= 99.40%", report.bar_sentence(
             [report.seed_stats({"test_acc": [99.0, 99.41, 99.2, 99.35, 99.3]})]))
         self.assertEqual(report.over_seeds([99.1]), "Final test 99.10% (1 seed)")
+        margin = {"final_mean": 99.50, "lowest": 99.42}
+        self.assertEqual(report.margin_sentence(margin, [
+            report.seed_stats({"test_acc": [99.5, 99.45, 99.42, 99.47, 99.48]}),
+            report.seed_stats({"test_acc": [99.5, 99.55, 99.52, 99.50, 99.50]})]),
+            "Margin: mean final accuracy 99.49% against a target of 99.50% (**missed by 0.01 "
+            "points**); lowest of the last 4 epochs of every seed 99.42% against 99.42% (met).")
+        self.assertIsNone(report.margin_sentence(None, []))
 
     def test_ablations_are_a_table_of_what_they_change_and_hold(self):
         ablation_dir = self.results / "ablations" / "no-rotation"
@@ -167,8 +174,9 @@ class WriteupTest(unittest.TestCase):
                                     holdouts=holdouts)
         self.assertIn("| chosen | none (today's m4) | 0, 1 | 99.49 | 99.40, 99.42 | 0.0250 |", text)
         self.assertIn("| other | `--lr=0.1` | 0, 1 | 99.39 | 99.30, 99.32 | 0.1250 |", text)
-        self.assertIn("today's m4 recipe (chosen) ranks 1 of 2 by the mean of the last 4 epochs "
-                      "and 1 of 2 by final loss", text)
+        self.assertIn("on the seeds both ran, today's m4 recipe (chosen) has a higher mean of the "
+                      "last 4 epochs than 1 of the 1 other held-out runs below and a lower final "
+                      "loss than 1 of them.", text)
         page = report.results_page(self.results)
         self.assertIn("## m4, held out other", page)
         self.assertIn("| seed | best held-out % (epoch) |", page)
