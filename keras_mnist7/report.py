@@ -373,14 +373,14 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target[0][0].lower()}"
                         f"{get_stage(next_stage).target[0][1:]}.")
+    if ablations:
+        analysis.append(f"{len(ablations)} ablations (one change each to earlier versions of "
+                        f"{stage}) are a table in [docs/results.md](docs/results.md).")
     tables = []
     if holdouts:
-        tables += ["", *holdout_table(stage, holdouts)]
-    if ablations:
-        tables += ["", *ablation_table(stage, ablations)]
-    if tables:
-        tables += ["", "Commands, revisions and per-epoch numbers of every row: "
-                       "[docs/results.md](docs/results.md)."]
+        tables += ["", *holdout_table(stage, holdouts), "",
+                   "Commands, revisions and per-epoch numbers of every row: "
+                   "[docs/results.md](docs/results.md)."]
     return "\n".join([f"### {stage}", "", "#### Target", "",
                       *[f"- {item}" for item in spec.target], "", "#### Result", "",
                       *result_lines, "", "#### Analysis", "",
@@ -428,7 +428,20 @@ def results_section(results_dir="results"):
         "Every number below is read from `results/<stage>/seeds.json` and the run files beside "
         "it by `python main.py --mode=report`, which wrote this section; each stage names the "
         "command that made its file.",
-        comparison_table(results), f"![test accuracy of every stage]({figure})", *writeups])
+        comparison_table(results), f"![test accuracy of every stage]({figure})", *writeups,
+        *speed_section(results_dir)])
+
+
+def speed_section(results_dir):
+    """The speed benchmark's table (results/speed.md, from --mode=speed), if it has run."""
+    path = Path(results_dir) / "speed.json"
+    if not path.is_file():
+        return []
+    from keras_mnist7.speed import speed_table
+
+    report = json.loads(path.read_text())
+    return ["### Speed", f"`{report['command']}` -> `{path}`, one backend after the other: "
+            + speed_table(report)]
 
 
 def results_page(results_dir="results"):
@@ -439,6 +452,8 @@ def results_page(results_dir="results"):
              "write-ups summarize these. Test accuracy unless a benchmark says it was evaluated "
              "on held-out training images."]
     for stage in STAGES:
+        if ablations := load_ablations(results_dir, stage):
+            lines += ["", f"## {stage}: ablations", "", *ablation_table(stage, ablations)]
         tuning = load_tuning(results_dir, stage)
         groups = [("", {stage: r} if (r := _load_stage(results_dir, stage)) else {}),
                   ("tuning seeds", {f"{stage}-tuning": tuning} if tuning else {}),

@@ -106,7 +106,7 @@ def run_torch_reference(epochs, data_dir, threads):
 def speed_table(report):
     lines = [f"m4 ({report['epochs']} epochs, batch 128, rotation, 60,000 images) on "
              f"{report['machine']['cpu']} ({report['machine']['cores']} cores), "
-             f"{report['machine']['gpu']}", "",
+             f"{report['machine']['gpu']}.", "",
              "| run | input | training s/epoch (median, after the first) | evaluation s | first "
              "epoch extra s | images/s | ratio to PyTorch | test % after the last epoch |",
              "|---|---|--:|--:|--:|--:|--:|--:|"]

@@ -140,8 +140,10 @@ class WriteupTest(unittest.TestCase):
         self.assertEqual(list(ablations), ["no-rotation"])
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
                                     ablations=ablations)
-        self.assertIn("| no-rotation | `--rotation_degrees=0` | 0 | 99.00 | 99.20 | 0 of 1 |", text)
-        self.assertIn("[docs/results.md](docs/results.md)", text)
+        self.assertIn("1 ablations (one change each to earlier versions of m4) are a table in "
+                      "[docs/results.md](docs/results.md).", text)
+        self.assertIn("| no-rotation | `--rotation_degrees=0` | 0 | 99.00 | 99.20 | 0 of 1 |",
+                      report.results_page(self.results))
 
     def test_changes_from_the_stage_are_the_flags_that_make_them(self):
         stage = get_stage("m5")
@@ -199,6 +201,19 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("| seed | lowest of last 4 % | first epoch >= 99.40 | final % |", text)
         self.assertIn("| 7 | 99.40 | 2 | 99.50 |", text)
         self.assertIn("## m4, tuning seeds m4-tuning", report.results_page(self.results))
+
+    def test_the_speed_table_comes_from_speed_json(self):
+        self.assertEqual(report.speed_section(self.results), [])
+        row = {"name": "keras tensorflow", "input": "dataset", "train_seconds": 9.5,
+               "eval_seconds": 0.8, "first_epoch_extra_seconds": 2.0, "images_per_second": 6316,
+               "final_test_acc": 98.9}
+        (self.results / "speed.json").write_text(json.dumps({
+            "epochs": 3, "runs": [row], "command": "python main.py --mode=speed",
+            "machine": {"cpu": "EPYC", "cores": 2, "gpu": "no GPU"}}))
+        title, table = report.speed_section(self.results)
+        self.assertEqual(title, "### Speed")
+        self.assertIn("`python main.py --mode=speed`", table)
+        self.assertIn("| keras tensorflow | dataset | 9.50 | 0.80 | 2.00 | 6,316 | - | 98.90 |", table)
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)
