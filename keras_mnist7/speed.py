@@ -1,8 +1,8 @@
 """How fast m4 trains, on each installed Keras backend and in the PyTorch reference, one right
 after the other on this machine: a benchmark (results/speed.json, speed.md), never a test.
 
-Each backend runs in a process of its own (a backend is chosen when Keras is imported): the
-same network, recipe, rotation and batch size as `--stage=m4`, the same input path as
+Each backend runs in a process of its own, with KERAS_BACKEND set before Keras is imported:
+the same network, recipe, rotation and batch size as `--stage=m4`, the same input path as
 `main.py` would take, timed per epoch with the evaluation apart.
 """
 
@@ -16,6 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import keras
+
+from keras_mnist7.artifacts import write_json, write_text
+from keras_mnist7.data import load_mnist
+from keras_mnist7.environment import cpu_name, describe_device, versions
 from keras_mnist7.run_spec import RunSpec, resolve_input
 from keras_mnist7.stages import get_stage
 
@@ -24,49 +29,42 @@ STAGE = "m4"
 TORCH_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "torch_reference.py"
 
 
-def time_this_backend(epochs, input_choice="auto", data_dir=None):
-    """Trains m4 for `epochs` in this process; per epoch: training and evaluation seconds."""
-    import keras
+class EpochTimes(keras.callbacks.Callback):
+    """Each epoch's training and evaluation seconds apart, and its test accuracy."""
 
-    from keras_mnist7.data import load_mnist
-    from keras_mnist7.models import build_network
-    from keras_mnist7.training import fit_inputs, make_deterministic, optimizer_for
-    from keras_mnist7.augmentation import augmentation
+    def __init__(self):
+        super().__init__()
+        self.rows = []
 
-    stage = get_stage(STAGE)
-    spec = RunSpec.of_stage(STAGE, "unused", recipe=stage.recipe_with(epochs=epochs),
-                            input=resolve_input(input_choice))
-    data = load_mnist(data_dir)
-    make_deterministic(0)
-    recipe = spec.recipe
-    layers = augmentation(recipe.rotation_degrees, recipe.translation_pixels, spec.seed)
-    model = build_network(spec.architecture, STAGE, recipe.dropout,
-                          augmentation=layers if spec.input == "arrays" else ())
-    steps = -(-len(data[0][0]) // recipe.batch_size)
-    model.compile(optimizer=optimizer_for(recipe, steps), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
 
-    class Timer(keras.callbacks.Callback):
-        rows = []
+    def on_test_begin(self, logs=None):
+        self.test_start = time.perf_counter()
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
+    def on_test_end(self, logs=None):
+        self.test_seconds = time.perf_counter() - self.test_start
 
-        def on_test_begin(self, logs=None):
-            self.test_start = time.perf_counter()
+    def on_epoch_end(self, epoch, logs=None):
+        total = time.perf_counter() - self.start
+        self.rows.append({"train_seconds": total - self.test_seconds,
+                          "eval_seconds": self.test_seconds,
+                          "test_acc": round(100 * float(logs["val_accuracy"]), 2)})
 
-        def on_test_end(self, logs=None):
-            self.test_seconds = time.perf_counter() - self.test_start
 
-        def on_epoch_end(self, epoch, logs=None):
-            total = time.perf_counter() - self.start
-            self.rows.append({"train_seconds": total - self.test_seconds,
-                              "eval_seconds": self.test_seconds,
-                              "test_acc": round(100 * float(logs["val_accuracy"]), 2)})
+def time_this_backend(epochs):
+    """Trains m4 for `epochs` in this process, as main.py would (no run files written)."""
+    # Imported here: training imports report, which imports this module for its table.
+    from keras_mnist7.training import compiled_model, fit_inputs
 
-    callbacks = [Timer(), keras.callbacks.LearningRateScheduler(recipe.learning_rate)]
-    model.fit(**fit_inputs(spec, data), epochs=epochs, callbacks=callbacks, verbose=0)
-    return {"backend": keras.config.backend(), "input": spec.input, "epochs": Timer.rows}
+    recipe = get_stage(STAGE).recipe_with(epochs=epochs)
+    spec = RunSpec.of_stage(STAGE, "unused", recipe=recipe, input=resolve_input("auto"))
+    data = load_mnist()
+    model = compiled_model(spec, len(data[0][0]))
+    timer = EpochTimes()
+    model.fit(**fit_inputs(spec, data), epochs=epochs, verbose=0,
+              callbacks=[timer, keras.callbacks.LearningRateScheduler(recipe.learning_rate)])
+    return {"backend": keras.config.backend(), "input": spec.input, "epochs": timer.rows}
 
 
 def summarize(name, epochs, images):
@@ -82,7 +80,7 @@ def summarize(name, epochs, images):
 
 
 def run_keras_backend(backend, epochs):
-    code = ("import json, sys; from keras_mnist7.speed import time_this_backend; "
+    code = ("import json; from keras_mnist7.speed import time_this_backend; "
             f"print('SPEED ' + json.dumps(time_this_backend({epochs})))")
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
@@ -123,8 +121,6 @@ def speed_table(report):
 def speed_benchmark(epochs, results_dir, data_dir, threads=2):
     """Every installed Keras backend, then the PyTorch reference if torch is installed; writes
     <results_dir>/speed.json and speed.md and returns the report."""
-    from keras_mnist7.environment import cpu_name, describe_device, versions
-
     runs = []
     for backend in BACKENDS:
         if importlib.util.find_spec(backend) is None:
@@ -138,8 +134,6 @@ def speed_benchmark(epochs, results_dir, data_dir, threads=2):
     report = {"stage": STAGE, "epochs": epochs, "runs": runs,
               "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "gpu": describe_device()},
               "versions": versions(), "command": " ".join(["python", "main.py", *sys.argv[1:]])}
-    from keras_mnist7.artifacts import write_json, write_text
-
     write_json(Path(results_dir) / "speed.json", report)
     write_text(Path(results_dir) / "speed.md", speed_table(report) + "\n")
     return report

@@ -123,6 +123,19 @@ def fit_inputs(spec, data):
             "validation_batch_size": 1000}
 
 
+def compiled_model(spec, train_size):
+    """The run's network, seeded and compiled with its optimizer; on the arrays path its first
+    layers are the recipe's augmentation."""
+    recipe = spec.recipe
+    make_deterministic(spec.seed)
+    in_model = augmentation(recipe.rotation_degrees, recipe.translation_pixels, spec.seed)
+    model = build_network(spec.architecture, name=spec.stage, dropout=recipe.dropout,
+                          augmentation=in_model if spec.input == "arrays" else ())
+    model.compile(optimizer=optimizer_for(recipe, math.ceil(train_size / recipe.batch_size)),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def train(spec, data, verbose="auto"):
     """Trains the run `spec` (a RunSpec) on ((x_train, y_train), (x_test, y_test)) uint8 arrays,
     in spec.folder. With spec.holdout, (x_test, y_test) are that many training images held out,
@@ -143,13 +156,7 @@ def train(spec, data, verbose="auto"):
     restore_sealed_backup(run_dir)
     previous = read_metrics(run_dir)["history"] if status == "resume" else []
 
-    make_deterministic(seed)
-    in_model = augmentation(recipe.rotation_degrees, recipe.translation_pixels, seed)
-    model = build_network(spec.architecture, name=stage, dropout=recipe.dropout,
-                          augmentation=in_model if spec.input == "arrays" else ())
-    steps_per_epoch = math.ceil(len(x_train) / recipe.batch_size)
-    model.compile(optimizer=optimizer_for(recipe, steps_per_epoch),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = compiled_model(spec, len(x_train))
     report = model_report(model)
     write_text(run_dir / "summary.txt", report)
 
