@@ -19,9 +19,10 @@ from pathlib import Path
 
 from absl import app, flags
 
+from keras_mnist7 import cluster
 from keras_mnist7.artifacts import (check_model_file, describe_outcome, ensure_writable,
                                     prepare_run_dir, write_text)
-from keras_mnist7.data import DataError, load_mnist
+from keras_mnist7.data import DataError, load_mnist, load_split
 from keras_mnist7.digits import image_files
 from keras_mnist7.run_lock import FolderInUse, FolderLock
 from keras_mnist7.run_spec import RunSpec, resolve_input, tensorflow_available
@@ -108,6 +109,18 @@ flags.DEFINE_enum("input", "auto", ["auto", "dataset", "arrays"],
                   "over batches); arrays: the uint8 arrays to fit(), augmentation inside the "
                   "compiled step (no TensorFlow needed); auto: dataset when TensorFlow is "
                   "installed, else arrays.")
+flags.DEFINE_string("ray", None,
+                    "Train --seeds as Ray tasks, one per seed: local (a Ray instance started "
+                    "here) or HOST:PORT of a Ray cluster's head. Unset: one after another, "
+                    "in this process.")
+flags.DEFINE_integer("threads", None,
+                     "CPU threads of each run (TensorFlow's intra- and inter-op threads); with "
+                     "--ray also each task's Ray num_cpus. Unset: every core, or 1 with --ray.",
+                     lower_bound=1)
+flags.DEFINE_bool("ray_shared_folder", False,
+                  "With --ray: --output_dir is on a filesystem every worker sees, so tasks "
+                  "write their runs there and a retried task resumes from its last epoch. "
+                  "Without it, tasks send their files back to this process.")
 flags.DEFINE_bool("tensorboard", True,
                   "Also write Keras' TensorBoard logs (every epoch's scalars, the model graph) to "
                   "<run folder>/tensorboard/; --notensorboard: not.")
@@ -146,19 +159,6 @@ def parse_seeds(values):
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"--seeds must name distinct seeds, got {values}")
     return seeds
-
-
-def load_data(data_dir, train_size, holdout=0):
-    """((x_train, y_train), (x_eval, y_eval)): the test set, or with `holdout` the last that
-    many training images in its place (and out of training)."""
-    (x_train, y_train), test = load_mnist(data_dir)
-    if holdout:
-        if holdout >= len(x_train):
-            raise ValueError(f"--holdout must leave images to train on: it is {holdout:,}, and "
-                             f"there are {len(x_train):,} training images")
-        test = (x_train[-holdout:], y_train[-holdout:])
-        x_train, y_train = x_train[:-holdout], y_train[:-holdout]
-    return (x_train[:train_size], y_train[:train_size]), test
 
 
 def check_runs(spec, seeds, data):
@@ -209,12 +209,16 @@ def main(argv):
         if FLAGS.holdout and FLAGS.mode != "train":
             raise ValueError(f"--holdout is for --mode=train, not --mode={FLAGS.mode}")
         seeds = parse_seeds(FLAGS.seeds)
+        if FLAGS.ray is not None:
+            if FLAGS.mode != "train" or seeds is None:
+                raise ValueError("--ray runs a benchmark: it needs --mode=train and --seeds")
+            cluster.check_address(FLAGS.ray)
         if FLAGS.mode in ("evaluate", "predict", "export", "demo"):
             destination = check_model_flags()
         if FLAGS.mode == "speed":
             ensure_writable(FLAGS.results_dir, flag="--results_dir")
         if FLAGS.mode in ("train", "evaluate", "export"):
-            data = load_data(FLAGS.data_dir, FLAGS.train_size,
+            data = load_split(FLAGS.data_dir, FLAGS.train_size,
                              FLAGS.holdout if FLAGS.mode == "train" else 0)
         if FLAGS.mode == "train":
             run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
@@ -224,7 +228,7 @@ def main(argv):
                            holdout=FLAGS.holdout, input=resolve_input(FLAGS.input),
                            # Keras' TensorBoard callback writes with TensorFlow's tf.summary.
                            tensorboard=FLAGS.tensorboard and tensorflow_available(),
-                           command=command)
+                           threads=FLAGS.threads or 0, command=command)
             statuses = check_runs(spec, seeds, data)
     except (ValueError, OSError, DataError, RunConflict, FolderInUse) as err:
         fail(err)
@@ -259,7 +263,10 @@ def main(argv):
               f"{FLAGS.results_dir}/; pretrained/README.md from pretrained/")
     elif FLAGS.mode == "train":
         verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
-        commands.train_stage(spec, data, seeds, verbose)
+        on = None
+        if FLAGS.ray is not None:
+            on = cluster.Cluster(FLAGS.ray, FLAGS.threads or 1, FLAGS.ray_shared_folder)
+        commands.train_stage(spec, data, seeds, verbose, on)
     else:
         try:
             if FLAGS.mode == "evaluate":

@@ -24,24 +24,32 @@ def seed_record(metrics):
     }
 
 
+def benchmark_result(spec, runs, metrics):
+    """seeds.json's data: the runs so far (seed_record each) and what they share; `metrics`
+    is one run's metrics.json."""
+    return {"stage": spec.stage, "params": metrics["params"], "epochs": spec.recipe.epochs,
+            "recipe": metrics["recipe"], "architecture": metrics.get("architecture"),
+            "evaluated_on": evaluation_set(spec.holdout), "runs": runs,
+            "device": metrics["device"], "versions": metrics["versions"],
+            "command": spec.command}
+
+
+def write_benchmark(folder, result):
+    write_json(Path(folder) / "seeds.json", result)
+    write_text(Path(folder) / "seeds.md", seeds_table(result) + "\n")
+
+
 def run_seeds(spec, seeds, data, verbose="auto"):
     """Trains the run `spec` once per seed into <spec.folder>/seed<k>/; returns seeds.json's
     data, which is also written to <spec.folder>/seeds.json and seeds.md after every seed.
 
     With spec.holdout, the test_* values are on the held-out training images (see evaluated_on).
     """
-    group = Path(spec.folder)
     result, runs = None, []
     for seed in seeds:
-        run = spec.for_seed(seed)
-        prepare_run_dir(group, f"seed{seed}")
-        metrics = train(run, data, verbose)
+        prepare_run_dir(spec.folder, f"seed{seed}")
+        metrics = train(spec.for_seed(seed), data, verbose)
         runs.append(seed_record(metrics))
-        result = {"stage": spec.stage, "params": metrics["params"], "epochs": spec.recipe.epochs,
-                  "recipe": metrics["recipe"], "architecture": metrics.get("architecture"),
-                  "evaluated_on": evaluation_set(spec.holdout), "runs": runs,
-                  "device": metrics["device"], "versions": metrics["versions"],
-                  "command": spec.command}
-        write_json(group / "seeds.json", result)
-        write_text(group / "seeds.md", seeds_table(result) + "\n")
+        result = benchmark_result(spec, runs, metrics)
+        write_benchmark(spec.folder, result)
     return result

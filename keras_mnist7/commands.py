@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keras
 
-from keras_mnist7 import demo, evaluation, export, prediction
+from keras_mnist7 import cluster, demo, evaluation, export, prediction
 from keras_mnist7.artifacts import describe_outcome
 from keras_mnist7.benchmark import run_seeds
 from keras_mnist7.report import seeds_table
@@ -24,13 +24,22 @@ def load_model(path):
         raise ValueError(f"--model {path}: Keras cannot load it ({reason})") from None
 
 
-def train_stage(spec, data, seeds, verbose):
+def train_stage(spec, data, seeds, verbose, on=None):
     """The run `spec` (a RunSpec) into spec.folder, or (seeds given) one per seed in
-    <spec.folder>/seed<k>/ and their seeds.json."""
+    <spec.folder>/seed<k>/ and their seeds.json; `on` a cluster.Cluster: as Ray tasks there."""
     run_dir = spec.folder
     try:
         if seeds is not None:
-            result = run_seeds(spec, seeds, data, verbose)
+            if on is not None:
+                try:
+                    cluster.connect(on.address)
+                except ConnectionError as err:
+                    print(f"error: --ray {on.address}: cannot join the cluster ({err})",
+                          file=sys.stderr)
+                    sys.exit(2)
+                result = cluster.run_seeds(spec, seeds, data, on, verbose)
+            else:
+                result = run_seeds(spec, seeds, data, verbose)
             print(f"[done] {run_dir}/seeds.json\n{seeds_table(result)}")
             return
         metrics = train(spec, data, verbose)

@@ -247,5 +247,19 @@ def load_mnist(data_dir=None, cache_dir=None, log=None):
         f"(or copy them into {cache_dir}).")
 
 
+def load_split(data_dir=None, train_size=None, holdout=0):
+    """((x_train, y_train), (x_eval, y_eval)) for a run: the first `train_size` training images
+    (None: all), evaluated on the test set, or with `holdout` on the last that many training
+    images, which then stay out of training."""
+    (x_train, y_train), test = load_mnist(data_dir)
+    if holdout:
+        if holdout >= len(x_train):
+            raise ValueError(f"--holdout must leave images to train on: it is {holdout:,}, and "
+                             f"there are {len(x_train):,} training images")
+        test = (x_train[-holdout:], y_train[-holdout:])
+        x_train, y_train = x_train[:-holdout], y_train[:-holdout]
+    return (x_train[:train_size], y_train[:train_size]), test
+
+
 def _as_tuples(arrays):
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

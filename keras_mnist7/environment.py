@@ -2,8 +2,10 @@
 
 import functools
 import importlib.metadata
+import os
 import platform
 import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -39,6 +41,24 @@ def describe_device():
     return f"CPU ({cpu_name()}), no GPU visible"
 
 
+def limit_threads(threads):
+    """Caps the CPU threads a run uses (0: the library's default, every core), so that runs
+    sharing a machine do not fight over its cores. TensorFlow's intra- and inter-op pools (also
+    tf.data's) and PyTorch's take it; JAX reads its threads only when it starts (XLA_FLAGS).
+    TensorFlow accepts it only before its first op: call this before building the model."""
+    if not threads:
+        return
+    if keras.config.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    if "tensorflow" in sys.modules or keras.config.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
 def versions():
     found = {"python": platform.python_version(), "keras": keras.__version__,
              "backend": keras.config.backend()}
@@ -50,6 +70,11 @@ def versions():
     return found
 
 
+# Set by a Ray driver for its workers (keras_mnist7.cluster): they run a copy of its code,
+# uploaded outside git, so the revision is the driver's.
+REVISION_ENV = "KERAS_MNIST7_REVISION"
+
+
 @functools.cache
 def source_revision():
     """The git commit of this code, "+dirty" if it has uncommitted changes; None outside git.
@@ -58,6 +83,8 @@ def source_revision():
     Result files (results/, pretrained/) are data, not code: a benchmark rewrites them as it
     goes, so they do not count as changes.
     """
+    if os.environ.get(REVISION_ENV):
+        return os.environ[REVISION_ENV]
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,

@@ -46,6 +46,7 @@ class RunSpec:
     # uint8 arrays go to fit() whole, augmentation runs in the model's first layers (no
     # TensorFlow needed).
     input: str = "dataset"
+    threads: int = 0  # CPU threads for the backend (0: its default, every core)
     command: str | None = None  # the command line, recorded with the run
 
     @classmethod
@@ -58,6 +59,8 @@ class RunSpec:
     def __post_init__(self):
         if self.input not in INPUTS:
             raise ValueError(f"--input must be one of {', '.join(INPUTS)}, got {self.input}")
+        if self.threads < 0:
+            raise ValueError(f"--threads must be >= 0, got {self.threads}")
 
     def for_seed(self, seed):
         """A benchmark's run of `seed`: in <folder>/seed<k>/."""

@@ -11,7 +11,7 @@ from keras_mnist7.augmentation import augmentation
 from keras_mnist7.callbacks import (AveragedWeights, EpochTimer, HistoryCsv, LearningRateLogger,
                                    LiveCurves, MetricsWriter, PublishCheckpoints, ResumeNotice,
                                    SealBackup)
-from keras_mnist7.environment import describe_device, source_revision, versions
+from keras_mnist7.environment import describe_device, limit_threads, source_revision, versions
 from keras_mnist7.evaluation import describe, write_evaluation
 from keras_mnist7.models import build_network, param_counts
 from keras_mnist7.receptive_field import receptive_field
@@ -127,6 +127,7 @@ def compiled_model(spec, train_size):
     """The run's network, seeded and compiled with its optimizer; on the arrays path its first
     layers are the recipe's augmentation."""
     recipe = spec.recipe
+    limit_threads(spec.threads)
     make_deterministic(spec.seed)
     in_model = augmentation(recipe.rotation_degrees, recipe.translation_pixels, spec.seed)
     model = build_network(spec.architecture, name=spec.stage, dropout=recipe.dropout,

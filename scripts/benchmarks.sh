@@ -8,10 +8,18 @@
 #
 # A stopped group resumes where it stopped when started again. A results folder holding runs
 # of other settings (older code, another recipe) is refused: delete it, or add --overwrite.
+#
+#   RAY=HEAD_HOST:6379 scripts/benchmarks.sh m5   # each command's seeds as tasks on a Ray
+#   RAY=local scripts/benchmarks.sh m5            # cluster (pip install -r requirements-ray.txt)
+#
+# With RAY (and THREADS, each task's CPUs: default 1) every command fans its seeds out over the
+# cluster; the results land here, as without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
-train() { "$python" main.py --verbose=2 "$@"; }
+cluster=()
+[ -z "${RAY:-}" ] || cluster=(--ray="$RAY" --threads="${THREADS:-1}")
+train() { "$python" main.py --verbose=2 "${cluster[@]}" "$@"; }
 
 m1() { train --stage=m1 --seeds=0 --output_dir=results; }
 m2() { train --stage=m2 --seeds=0 --output_dir=results; }
