@@ -28,6 +28,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 RETRIES = 3
 
 
+class ClusterError(Exception):
+    """The cluster refused this driver, or runs failed there beyond Ray's retries."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Cluster:
     address: str  # "local" (a Ray instance started in this process) or HOST:PORT of a Ray head
@@ -70,9 +74,12 @@ def connect(address):
     from keras_mnist7.environment import REVISION_ENV, source_revision
 
     local = {"include_dashboard": False} if address == "local" else {}
-    ray.init(address=None if address == "local" else address, logging_level="warning",
-             runtime_env={"py_modules": [str(PACKAGE_DIR)],
-                          "env_vars": {REVISION_ENV: source_revision() or ""}}, **local)
+    try:
+        ray.init(address=None if address == "local" else address, logging_level="warning",
+                 runtime_env={"py_modules": [str(PACKAGE_DIR)],
+                              "env_vars": {REVISION_ENV: source_revision() or ""}}, **local)
+    except ConnectionError as err:
+        raise ClusterError(f"--ray {address}: cannot join the cluster ({err})") from None
 
 
 def folder_files(folder):
@@ -138,10 +145,17 @@ def run_seeds(spec, seeds, data, cluster, verbose="auto"):
     result, started = None, time.monotonic()
     if finished:
         result = _record(spec, seeds, finished)
+    failed = []
     while pending:
         [ref], _ = ray.wait(list(pending), num_returns=1)
         seed = pending.pop(ref)
-        metrics, files = ray.get(ref)
+        try:
+            metrics, files = ray.get(ref)
+        except ray.exceptions.RayError as err:  # raised in the task, or retried out
+            failed.append(seed)
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[-1][:200]
+            print(f"[ray] seed {seed} failed: {reason}; {len(pending)} left", flush=True)
+            continue
         if files is not None:
             put_files(spec.for_seed(seed).folder, files)
         finished[seed] = metrics
@@ -149,6 +163,10 @@ def run_seeds(spec, seeds, data, cluster, verbose="auto"):
         last4 = ", ".join(f"{a:.2f}" for a in metrics["summary"]["last4_test_acc"])
         print(f"[ray] seed {seed} done after {(time.monotonic() - started) / 60:.1f} min: last 4 "
               f"{last4}%; {len(pending)} left", flush=True)
+    if failed:
+        raise ClusterError(f"the runs of seeds {', '.join(map(str, failed))} failed on the "
+                          "cluster (see above); the others are written: run the same command "
+                          "again to retry those")
     return result
 
 

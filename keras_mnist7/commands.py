@@ -24,25 +24,27 @@ def load_model(path):
         raise ValueError(f"--model {path}: Keras cannot load it ({reason})") from None
 
 
+def run_benchmark(spec, seeds, data, verbose, on=None):
+    """One run per seed: in this process, or as Ray tasks on `on` (a cluster.Cluster)."""
+    if on is None:
+        return run_seeds(spec, seeds, data, verbose)
+    cluster.connect(on.address)
+    return cluster.run_seeds(spec, seeds, data, on, verbose)
+
+
 def train_stage(spec, data, seeds, verbose, on=None):
     """The run `spec` (a RunSpec) into spec.folder, or (seeds given) one per seed in
     <spec.folder>/seed<k>/ and their seeds.json; `on` a cluster.Cluster: as Ray tasks there."""
     run_dir = spec.folder
     try:
         if seeds is not None:
-            if on is not None:
-                try:
-                    cluster.connect(on.address)
-                except ConnectionError as err:
-                    print(f"error: --ray {on.address}: cannot join the cluster ({err})",
-                          file=sys.stderr)
-                    sys.exit(2)
-                result = cluster.run_seeds(spec, seeds, data, on, verbose)
-            else:
-                result = run_seeds(spec, seeds, data, verbose)
+            result = run_benchmark(spec, seeds, data, verbose, on)
             print(f"[done] {run_dir}/seeds.json\n{seeds_table(result)}")
             return
         metrics = train(spec, data, verbose)
+    except cluster.ClusterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print(f"\n[interrupted] every finished epoch is kept in {run_dir}/: run the same "
               "command again to resume", file=sys.stderr)
