@@ -57,7 +57,8 @@ SEARCH=("0,1,2,3,4 batch-64 --batch_size=64 --lr=0.05"
         "0,1,2,3,4 batch-32"
         "0,1,2 dropout-0.1 --batch_size=64 --lr=0.05 --dropout=0.1"
         "0,1,2 bn-momentum-0.99 --bn_momentum=0.99"
-        "0,1,2 translate-1 --translation_pixels=1")
+        "0,1,2 translate-1 --translation_pixels=1"
+        "0,1,2 cosine-to-0 --cooldown_epochs=0 --min_lr=0")
 holdout() {
   local run
   for run in "${SEARCH[@]}"; do
