@@ -20,6 +20,7 @@ from pathlib import Path
 from absl import app, flags
 
 from keras_mnist7 import cluster
+from keras_mnist7.architecture import parse_plan
 from keras_mnist7.artifacts import (check_model_file, describe_outcome, ensure_writable,
                                     prepare_run_dir, write_text)
 from keras_mnist7.data import DataError, load_mnist, load_split
@@ -80,6 +81,11 @@ flags.DEFINE_float("ema_momentum", None,
 flags.DEFINE_bool("bn_before_relu", None,
                   "conv -> BN -> ReLU (m5) instead of the seed's conv -> ReLU -> BN (m2-m4); "
                   "unset: the stage's own order.")
+flags.DEFINE_string("plan", None,
+                    "Another plan of convs and pools for the stage, one item per comma: P a "
+                    "2x2 max-pool, N a 3x3 padded conv of N filters, suffixes v unpadded, xK "
+                    "a KxK kernel, l linear (no ReLU, no BN); the last conv has 10 filters. "
+                    "m5: 10v,16v,P,8x1,16v,16v,16v,10x1l. Unset: the stage's own.")
 flags.DEFINE_float("bn_momentum", None,
                    "Keras momentum of BatchNorm's moving statistics (stage default: 0.9, PyTorch's "
                    "0.1).")
@@ -205,7 +211,8 @@ def main(argv):
         recipe = get_stage(FLAGS.stage).recipe_with(**{name: FLAGS[name].value
                                                         for name in RECIPE_FLAGS})
         architecture = get_stage(FLAGS.stage).architecture_with(
-            bn_before_relu=FLAGS.bn_before_relu, bn_momentum=FLAGS.bn_momentum)
+            plan=FLAGS.plan and parse_plan(FLAGS.plan), bn_before_relu=FLAGS.bn_before_relu,
+            bn_momentum=FLAGS.bn_momentum)
         if FLAGS.holdout and FLAGS.mode != "train":
             raise ValueError(f"--holdout is for --mode=train, not --mode={FLAGS.mode}")
         seeds = parse_seeds(FLAGS.seeds)

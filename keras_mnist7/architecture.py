@@ -4,8 +4,10 @@ Kept free of Keras so the stage registry, and the flags built from it, load in a
 """
 
 import dataclasses
+import re
 
 NUM_CLASSES = 10
+IMAGE_SIZE = 28
 POOL = "pool"
 
 
@@ -39,3 +41,41 @@ class Architecture:
         convs = [item for item in self.plan if item != POOL]
         if not convs or convs[-1].filters != NUM_CLASSES:
             raise ValueError(f"the last conv of a plan must have {NUM_CLASSES} filters")
+        size = IMAGE_SIZE
+        for item in self.plan:
+            size = size // 2 if item == POOL else (
+                size - item.kernel_size + 1 if item.padding == "valid" else size)
+            if size < 1:
+                raise ValueError(f"the plan shrinks the {IMAGE_SIZE}x{IMAGE_SIZE} image to "
+                                 "nothing: use fewer pools or unpadded convs")
+
+
+# --plan's notation, one item per comma: "P" a 2x2 max-pool; "16" a 3x3 conv of 16 filters,
+# padded ("same"); suffixes "v" unpadded ("valid"), "x1" a 1x1 kernel, "l" linear (no ReLU, no
+# BN). m5's plan reads 10v,16v,P,8x1,16v,16v,16v,10x1l.
+_ITEM = re.compile(r"(\d+)(x(\d+))?(v?)(l?)")
+
+
+def parse_plan(text):
+    """A plan from --plan's notation; ValueError (one line) for anything else."""
+    plan = []
+    for item in text.replace(" ", "").split(","):
+        match = _ITEM.fullmatch(item)
+        if item in ("P", "p"):
+            plan.append(POOL)
+        elif match and int(match[1]) >= 1 and int(match[3] or 3) >= 1:
+            plan.append(Conv(int(match[1]), int(match[3] or 3),
+                             "valid" if match[4] else "same", not match[5]))
+        else:
+            raise ValueError(f"--plan: cannot read {item!r} in {text!r}; write e.g. "
+                             "10v,16v,P,8x1,16v,16v,16v,10x1l (P pool; N a 3x3 conv of N "
+                             "filters; v unpadded, xK a KxK kernel, l linear)")
+    return tuple(plan)
+
+
+def format_plan(plan):
+    """--plan's notation of a plan: parse_plan(format_plan(plan)) == plan."""
+    return ",".join("P" if item == POOL else
+                    f"{item.filters}{'' if item.kernel_size == 3 else f'x{item.kernel_size}'}"
+                    f"{'v' if item.padding == 'valid' else ''}{'' if item.activation else 'l'}"
+                    for item in plan)

@@ -11,7 +11,7 @@ from keras_mnist7.artifacts import write_text
 from keras_mnist7.models import build_model, param_counts
 from keras_mnist7.plots import plot_curves, plot_stage_comparison
 from keras_mnist7.receptive_field import format_table, receptive_field, receptive_field_table
-from keras_mnist7.architecture import Architecture
+from keras_mnist7.architecture import POOL, Architecture, Conv, format_plan
 from keras_mnist7.stages import STAGES, Recipe, get_stage, with_defaults
 
 
@@ -245,8 +245,15 @@ def changes_from_stage(stage, result):
         for name in mine:
             if architecture.get(name) != mine[name]:
                 changes.append(_flag(name, architecture.get(name))
-                               if name in ("bn_before_relu", "bn_momentum") else f"another {name}")
+                               if name in ("bn_before_relu", "bn_momentum") else
+                               f"--plan={recorded_plan(architecture['plan'])}"
+                               if name == "plan" else f"another {name}")
     return " ".join(f"`{change}`" for change in changes) or f"none (today's {stage})"
+
+
+def recorded_plan(plan):
+    """--plan's notation of a plan as a JSON file records it (a list of dicts and "pool")."""
+    return format_plan(tuple(item if item == POOL else Conv(**item) for item in plan))
 
 
 def asdict_json(value):

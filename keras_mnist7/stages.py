@@ -91,13 +91,14 @@ class Stage:
         return dataclasses.replace(self.recipe, **given)
 
     def architecture_with(self, **overrides):
-        """The stage's architecture with BN's settings changed (bn_before_relu, bn_momentum;
-        None keeps the stage's own), validated."""
+        """The stage's architecture with another plan (a tuple, see architecture.parse_plan)
+        or BN's settings changed (bn_before_relu, bn_momentum; None keeps the stage's own),
+        validated."""
         given = {key: value for key, value in overrides.items() if value is not None}
         for name in given:
-            if name not in ("bn_before_relu", "bn_momentum"):
+            if name not in ("plan", "bn_before_relu", "bn_momentum"):
                 raise ValueError(f"unknown architecture setting: {name}")
-            if not self.architecture.batch_norm:
+            if name != "plan" and not self.architecture.batch_norm:
                 raise ValueError(f"--{name}: stage {self.name} has no BatchNorm layers")
         if not 0 <= given.get("bn_momentum", 0) < 1:
             raise ValueError(f"--bn_momentum must be in [0, 1), got {given['bn_momentum']}")

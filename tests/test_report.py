@@ -158,6 +158,10 @@ class WriteupTest(unittest.TestCase):
         same = {"recipe": dataclasses.asdict(stage.recipe),
                 "architecture": report.asdict_json(stage.architecture)}
         self.assertEqual(report.changes_from_stage("m5", same), "none (today's m5)")
+        other_plan = {**same, "architecture": {**same["architecture"], "plan": [
+            {"filters": 8, "kernel_size": 3, "padding": "valid", "activation": True}, "pool",
+            {"filters": 10, "kernel_size": 1, "padding": "same", "activation": False}]}}
+        self.assertEqual(report.changes_from_stage("m5", other_plan), "`--plan=8v,P,10x1l`")
 
     def test_held_out_runs_are_a_table_and_todays_recipe_is_ranked(self):
         for name, shift, recipe in (("chosen", 0.0, get_stage("m4").recipe),

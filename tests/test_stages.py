@@ -7,6 +7,7 @@ from pathlib import Path
 from keras import layers
 
 from keras_mnist7 import STAGES, build_model
+from keras_mnist7.architecture import POOL, Conv
 from keras_mnist7.models import param_counts
 from keras_mnist7.stages import Recipe, get_stage
 from tests.helpers import run_python
@@ -155,6 +156,8 @@ class RegistryTest(unittest.TestCase):
         m4 = get_stage("m4")
         self.assertIs(m4.architecture_with(bn_before_relu=None), m4.architecture)
         self.assertEqual(m4.architecture_with(bn_momentum=0.99).bn_momentum, 0.99)
+        plan = (Conv(8), POOL, Conv(10))
+        self.assertEqual(get_stage("m1").architecture_with(plan=plan).plan, plan)
         with self.assertRaisesRegex(ValueError, r"^--bn_momentum must be in \[0, 1\), got 1.0$"):
             m4.architecture_with(bn_momentum=1.0)
         with self.assertRaisesRegex(ValueError, "^--bn_momentum: stage m1 has no BatchNorm"):
