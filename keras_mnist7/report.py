@@ -347,8 +347,25 @@ def load_tuning(results_dir, stage):
     return next(iter(found.values()), None)
 
 
+def load_earlier_confirmations(results_dir, stage):
+    """results/<stage>-confirmation-<seeds>/<stage>/seeds.json: confirmations of earlier
+    recipes of the stage that failed, which used their seeds up (kept, and reported)."""
+    return _load_named(results_dir, "", stage,
+                       pattern=f"{stage}-confirmation-*/{stage}/seeds.json")
+
+
+def earlier_confirmation_sentence(stage, name, result):
+    """What an earlier, failed confirmation showed, and how its recipe differs from today's."""
+    stats = [seed_stats(run) for run in result["runs"]]
+    return (f"An earlier confirmation, seeds {_seeds_text(result['runs'])} (`results/{name}/`, "
+            f"trained as today's {stage} with {changes_from_stage(stage, result)}), failed: "
+            f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} seeds held {BAR:.2f}%; "
+            f"{over_seeds([s['final'] for s in stats]).lower()}; lowest of the last 4 "
+            f"{min(s['min_last4'] for s in stats):.2f}%.")
+
+
 def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None,
-                  holdouts=None, tuning=None):
+                  holdouts=None, tuning=None, earlier=None):
     """One stage under its title: exactly three headings, Target, Result, Analysis."""
     spec = get_stage(stage)
     stats = [seed_stats(run) for run in result["runs"]]
@@ -369,6 +386,8 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
         f"- Median epoch {median_seconds:.1f} s ({result['device']}); from "
         f"`{Path('results') / stage / 'seeds.json'}`, made by `{result['command']}`",
         *([f"- {line}"] if (line := tuning_sentence(stage, tuning)) else []),
+        *[f"- {earlier_confirmation_sentence(stage, name, r)}"
+          for name, r in (earlier or {}).items()],
         *(["", *per_seed_table(stats, result["runs"])] if len(stats) >= 5 else []),
         "", f"![{stage} curves, seed {first['seed']}]({image_prefix}{result['curves']})",
     ]
@@ -429,7 +448,8 @@ def results_section(results_dir="results"):
     writeups = [stage_writeup(stage, results[stage], names[i + 1] if i + 1 < len(names) else None,
                               ablations=load_ablations(results_dir, stage),
                               holdouts=load_holdouts(results_dir, stage),
-                              tuning=load_tuning(results_dir, stage))
+                              tuning=load_tuning(results_dir, stage),
+                              earlier=load_earlier_confirmations(results_dir, stage))
                 for i, stage in enumerate(names)]
     return "\n\n".join([
         "Every number below is read from `results/<stage>/seeds.json` and the run files beside "
@@ -464,6 +484,7 @@ def results_page(results_dir="results"):
         tuning = load_tuning(results_dir, stage)
         groups = [("", {stage: r} if (r := _load_stage(results_dir, stage)) else {}),
                   ("tuning seeds", {f"{stage}-tuning": tuning} if tuning else {}),
+                  ("earlier confirmation", load_earlier_confirmations(results_dir, stage)),
                   ("held out", load_holdouts(results_dir, stage)),
                   ("ablation", load_ablations(results_dir, stage))]
         for kind, named in groups:

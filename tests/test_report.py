@@ -206,6 +206,24 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("| 7 | 99.40 | 2 | 99.50 |", text)
         self.assertIn("## m4, tuning seeds m4-tuning", report.results_page(self.results))
 
+    def test_an_earlier_failed_confirmation_is_reported(self):
+        group = self.results / "m4-confirmation-100-101"
+        fake_results(group, "m4", [{**self.RUNS[0], "seed": 100}, {**self.RUNS[1], "seed": 101}])
+        seeds_json = group / "m4" / "seeds.json"
+        seeds_json.write_text(json.dumps({
+            **json.loads(seeds_json.read_text()),
+            "recipe": dataclasses.asdict(get_stage("m4").recipe_with(lr=0.1)),
+            "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
+        earlier = report.load_earlier_confirmations(self.results, "m4")
+        self.assertEqual(list(earlier), ["m4-confirmation-100-101"])
+        text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
+                                    earlier=earlier)
+        self.assertIn("- An earlier confirmation, seeds 100, 101 (`results/m4-confirmation-100-101/`, "
+                      "trained as today's m4 with `--lr=0.1`), failed: 2 of 2 seeds held 99.40%; ",
+                      text)
+        self.assertIn("## m4, earlier confirmation m4-confirmation-100-101",
+                      report.results_page(self.results))
+
     def test_the_speed_table_comes_from_speed_json(self):
         self.assertEqual(report.speed_section(self.results), [])
         row = {"name": "keras tensorflow", "input": "dataset", "train_seconds": 9.5,
