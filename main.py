@@ -67,8 +67,8 @@ flags.DEFINE_float("gamma", None, "Step schedule: lr factor at each decay, in (0
 flags.DEFINE_integer("warmup_epochs", None,
                      "Cosine schedule: epochs of linear lr warm-up from 0 (m5: 2).")
 flags.DEFINE_integer("cooldown_epochs", None,
-                     "Cosine schedule: last epochs held at --min_lr after the decay (m5: 3).")
-flags.DEFINE_float("min_lr", None, "Cosine schedule: lr the decay ends at (m5: 0.001).")
+                     "Cosine schedule: last epochs held at --min_lr after the decay (stage default: 0).")
+flags.DEFINE_float("min_lr", None, "Cosine schedule: lr the decay ends at (stage default: 0).")
 flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m5: 0.05; m1 has none).")
 flags.DEFINE_float("rotation_degrees", None,
                    "Random rotation of training images, up to +-this (m3, m4: 8; m1, m2, m5: 0).")

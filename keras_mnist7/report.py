@@ -34,8 +34,9 @@ def schedule_text(recipe):
     decay = f", wd={recipe.weight_decay:g}" if recipe.weight_decay else ""
     sgd = f"SGD(m={recipe.momentum}{decay})"
     if recipe.schedule == "cosine":
+        held = f", held {recipe.cooldown_epochs} epochs" if recipe.cooldown_epochs else ""
         return (f"{sgd} lr 0 -> {recipe.lr:g} in {recipe.warmup_epochs} epochs, cosine to "
-                f"{recipe.min_lr:g}, held {recipe.cooldown_epochs} epochs")
+                f"{recipe.min_lr:g}{held}")
     if recipe.step_size is None:
         return f"{sgd} lr {recipe.lr:g} constant"
     return f"{sgd} lr {recipe.lr:g}, x{recipe.gamma:g} every {recipe.step_size} epochs"

@@ -27,8 +27,7 @@ class StageTableTest(unittest.TestCase):
         self.assertIn("| m4 | 7,905 | 170 | 8,075 | 38 | SGD(m=0.9) lr 0.05, x0.1 every 6 epochs | "
                       "15 | 128 | 0.05 | +-8 deg |", rows[5])
         self.assertIn("| m5 | 7,742 | 164 | 7,906 | 18 | SGD(m=0.9, wd=0.0005) lr 0 -> 0.025 in 2 "
-                      "epochs, cosine "
-                      "to 0.001, held 3 epochs | 15 | 32 | 0.05 | - |", rows[6])
+                      "epochs, cosine to 0 | 15 | 32 | 0.05 | - |", rows[6])
 
 
 

@@ -139,10 +139,10 @@ class RegistryTest(unittest.TestCase):
     def test_schedule_settings_belong_to_their_schedule(self):
         cosine = get_stage("m5").recipe
         self.assertEqual((cosine.schedule, cosine.warmup_epochs, cosine.epochs), ("cosine", 2, 15))
-        self.assertEqual((cosine.cooldown_epochs, cosine.min_lr), (3, 0.001))
+        self.assertEqual((cosine.cooldown_epochs, cosine.min_lr), (0, 0.0))
         cases = [({"schedule": "linear"}, "--schedule must be one of step, cosine"),
                  ({"step_size": 3}, "--step_size must be unset with --schedule=cosine"),
-                 ({"warmup_epochs": 12}, "--warmup_epochs must be < --epochs - --cooldown"),
+                 ({"warmup_epochs": 15}, "--warmup_epochs must be < --epochs - --cooldown"),
                  ({"min_lr": 0.2}, r"--min_lr must be in \[0, --lr\)")]
         for overrides, message in cases:
             with self.subTest(**overrides):
