@@ -303,7 +303,7 @@ def holdout_choice_sentence(stage, holdouts):
         better_loss += loss[0] < loss[1]
     return (f"Chosen on held-out training images, never on the test set: on the seeds both ran, "
             f"today's {stage} recipe ({name}) has a higher mean of the last 4 epochs than "
-            f"{better_accuracy} of the {len(others)} other held-out runs below and a lower final "
+            f"{better_accuracy} of the {len(others)} other held-out runs and a lower final "
             f"loss than {better_loss} of them.")
 
 
@@ -403,15 +403,14 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     if ablations:
         analysis.append(f"{len(ablations)} ablations (one change each to earlier versions of "
                         f"{stage}) are a table in [docs/results.md](docs/results.md).")
-    tables = []
     if holdouts:
-        tables += ["", *holdout_table(stage, holdouts), "",
-                   "Commands, revisions and per-epoch numbers of every row: "
-                   "[docs/results.md](docs/results.md)."]
+        analysis.append(f"The {len(holdouts)} held-out runs are a table in "
+                        "[docs/results.md](docs/results.md), with their commands, revisions "
+                        "and per-epoch numbers.")
     return "\n".join([f"### {stage}", "", "#### Target", "",
                       *[f"- {item}" for item in spec.target], "", "#### Result", "",
                       *result_lines, "", "#### Analysis", "",
-                      *[f"- {line}" for line in analysis if line], *tables])
+                      *[f"- {line}" for line in analysis if line]])
 
 
 def comparison_table(results):
@@ -480,6 +479,10 @@ def results_page(results_dir="results"):
              "write-ups summarize these. Test accuracy unless a benchmark says it was evaluated "
              "on held-out training images."]
     for stage in STAGES:
+        if holdouts := load_holdouts(results_dir, stage):
+            lines += ["", f"## {stage}: held-out comparison", "",
+                      "Scored on held-out training images (--holdout), never on the test set:",
+                      "", *holdout_table(stage, holdouts)]
         if ablations := load_ablations(results_dir, stage):
             lines += ["", f"## {stage}: ablations", "", *ablation_table(stage, ablations)]
         tuning = load_tuning(results_dir, stage)

@@ -177,12 +177,15 @@ class WriteupTest(unittest.TestCase):
         holdouts = report.load_holdouts(self.results, "m4")
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
                                     holdouts=holdouts)
-        self.assertIn("| chosen | none (today's m4) | 0, 1 | 99.49 | 99.40, 99.42 | 0.0250 |", text)
-        self.assertIn("| other | `--lr=0.1` | 0, 1 | 99.39 | 99.30, 99.32 | 0.1250 |", text)
         self.assertIn("on the seeds both ran, today's m4 recipe (chosen) has a higher mean of the "
-                      "last 4 epochs than 1 of the 1 other held-out runs below and a lower final "
+                      "last 4 epochs than 1 of the 1 other held-out runs and a lower final "
                       "loss than 1 of them.", text)
+        self.assertIn("- The 2 held-out runs are a table in [docs/results.md](docs/results.md)",
+                      text)
         page = report.results_page(self.results)
+        self.assertIn("## m4: held-out comparison", page)
+        self.assertIn("| chosen | none (today's m4) | 0, 1 | 99.49 | 99.40, 99.42 | 0.0250 |", page)
+        self.assertIn("| other | `--lr=0.1` | 0, 1 | 99.39 | 99.30, 99.32 | 0.1250 |", page)
         self.assertIn("## m4, held out other", page)
         self.assertIn("| seed | best held-out % (epoch) |", page)
         self.assertIn("Final held-out accuracy over 2 seeds", page)
