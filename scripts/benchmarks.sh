@@ -101,6 +101,23 @@ pretrained() {
   "$python" main.py --mode=export --model=pretrained/m5.keras --export_dir=pretrained/m5_export
 }
 
+# Ray's wall time on this machine: the same 5-seed m5 benchmark (held out, with the two-pool
+# plan, a candidate of the search: receptive field 24 instead of 18, the same 7,906 params)
+# one seed after another on every core, then through --ray=local, two one-thread runs at a
+# time. Seconds of each into results/walltime.json.
+walltime() {
+  local plan=10v,16v,P,8x1,16v,16,P,16,10x1l start middle end
+  local run=(--verbose=2 --stage=m5 --holdout=5000 --seeds=0,1,2,3,4 --plan=$plan)
+  start=$(date +%s)
+  "$python" main.py "${run[@]}" --output_dir=results/holdout/two-pools
+  middle=$(date +%s)
+  "$python" main.py "${run[@]}" --output_dir=results/holdout/two-pools-ray --ray=local --threads=1
+  end=$(date +%s)
+  printf '{"benchmark": "%s", "sequential_seconds": %d, "ray_local_seconds": %d, "cores": %d}\n' \
+    "python main.py ${run[*]}" $((middle - start)) $((end - middle)) "$(nproc)" \
+    > results/walltime.json
+}
+
 report() { "$python" main.py --mode=report; }
 
 groups=("$@")
