@@ -25,6 +25,8 @@ from keras_mnist7.run_spec import RunSpec, resolve_input
 from keras_mnist7.stages import get_stage
 
 BACKENDS = ("tensorflow", "jax", "torch")
+# Levers measured on the TensorFlow backend, one at a time, against its default row.
+LEVERS = ("steps_per_execution=32", "mixed_bfloat16")
 STAGE = "m4"
 TORCH_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "torch_reference.py"
 
@@ -52,15 +54,21 @@ class EpochTimes(keras.callbacks.Callback):
                           "test_acc": round(100 * float(logs["val_accuracy"]), 2)})
 
 
-def time_this_backend(epochs):
-    """Trains m4 for `epochs` in this process, as main.py would (no run files written)."""
+def time_this_backend(epochs, lever=None):
+    """Trains m4 for `epochs` in this process, as main.py would (no run files written), or
+    with one lever moved: "steps_per_execution=32" (32 training steps per call into the
+    compiled function) or "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
+    weights)."""
     # Imported here: training imports report, which imports this module for its table.
     from keras_mnist7.training import compiled_model, fit_inputs
 
+    if lever == "mixed_bfloat16":
+        keras.config.set_dtype_policy("mixed_bfloat16")
     recipe = get_stage(STAGE).recipe_with(epochs=epochs)
     spec = RunSpec.of_stage(STAGE, "unused", recipe=recipe, input=resolve_input("auto"))
     data = load_mnist()
-    model = compiled_model(spec, len(data[0][0]))
+    model = compiled_model(spec, len(data[0][0]),
+                           steps_per_execution=32 if lever == "steps_per_execution=32" else 1)
     timer = EpochTimes()
     model.fit(**fit_inputs(spec, data), epochs=epochs, verbose=0,
               callbacks=[timer, keras.callbacks.LearningRateScheduler(recipe.learning_rate)])
@@ -79,9 +87,9 @@ def summarize(name, epochs, images):
             "final_test_acc": epochs[-1]["test_acc"]}
 
 
-def run_keras_backend(backend, epochs):
+def run_keras_backend(backend, epochs, lever=None):
     code = ("import json; from keras_mnist7.speed import time_this_backend; "
-            f"print('SPEED ' + json.dumps(time_this_backend({epochs})))")
+            f"print('SPEED ' + json.dumps(time_this_backend({epochs}, {lever!r})))")
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=True)
@@ -122,11 +130,12 @@ def speed_benchmark(epochs, results_dir, data_dir, threads=2):
     """Every installed Keras backend, then the PyTorch reference if torch is installed; writes
     <results_dir>/speed.json and speed.md and returns the report."""
     runs = []
-    for backend in BACKENDS:
+    for backend, lever in [(b, None) for b in BACKENDS] + [("tensorflow", l) for l in LEVERS]:
         if importlib.util.find_spec(backend) is None:
             continue
-        timed = run_keras_backend(backend, epochs)
-        runs.append({**summarize(f"keras {backend}", timed["epochs"], 60000),
+        timed = run_keras_backend(backend, epochs, lever)
+        name = f"keras {backend}" + (f", {lever}" if lever else "")
+        runs.append({**summarize(name, timed["epochs"], 60000),
                      "input": timed["input"], "epochs": timed["epochs"]})
     if importlib.util.find_spec("torch") is not None and TORCH_REFERENCE.is_file():
         timed = run_torch_reference(epochs, data_dir, threads)

@@ -123,9 +123,13 @@ def fit_inputs(spec, data):
             "validation_batch_size": 1000}
 
 
-def compiled_model(spec, train_size):
+def compiled_model(spec, train_size, steps_per_execution=1):
     """The run's network, seeded and compiled with its optimizer; on the arrays path its first
-    layers are the recipe's augmentation."""
+    layers are the recipe's augmentation.
+
+    steps_per_execution > 1 gives the same numbers (tests/test_training.py) with fewer trips
+    through Python; --mode=speed measures it as a lever. It is not the default: a .keras file
+    records it, and Keras 3.15's PyTorch backend then refuses to predict with that file."""
     recipe = spec.recipe
     limit_threads(spec.threads)
     make_deterministic(spec.seed)
@@ -133,7 +137,8 @@ def compiled_model(spec, train_size):
     model = build_network(spec.architecture, name=spec.stage, dropout=recipe.dropout,
                           augmentation=in_model if spec.input == "arrays" else ())
     model.compile(optimizer=optimizer_for(recipe, math.ceil(train_size / recipe.batch_size)),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=steps_per_execution)
     return model
 
 

@@ -12,7 +12,8 @@ import numpy as np
 
 from keras_mnist7.run_spec import RunSpec
 from keras_mnist7.stages import get_stage
-from keras_mnist7.training import learning_rate_for, optimizer_for, train
+from keras_mnist7.training import (compiled_model, fit_inputs, learning_rate_for,
+                                   optimizer_for, train)
 from tests.helpers import mnist_subset, run_python
 
 ARTIFACTS = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt", "metrics.json",
@@ -111,6 +112,19 @@ class RepeatabilityTest(unittest.TestCase):
                 history = train(spec, data, verbose=0)["history"]
             runs.append([{k: v for k, v in row.items() if k != "epoch_seconds"} for row in history])
         self.assertEqual(runs[0], runs[1])
+
+
+    def test_many_steps_per_execution_give_the_numbers_of_one(self):
+        data = mnist_subset(1024, 500)
+        # m5: the cosine schedule moves the lr every step, inside the executions.
+        spec = RunSpec.of_stage("m5", "unused", recipe=get_stage("m5").recipe_with(
+            epochs=3, warmup_epochs=1), seed=3)
+        histories = []
+        for steps in (1, 32):
+            model = compiled_model(spec, len(data[0][0]), steps_per_execution=steps)
+            history = model.fit(**fit_inputs(spec, data), epochs=3, verbose=0).history
+            histories.append(history)
+        self.assertEqual(histories[0], histories[1])
 
 
 class StoppedRunTest(unittest.TestCase):
