@@ -464,11 +464,12 @@ def speed_section(results_dir):
     path = Path(results_dir) / "speed.json"
     if not path.is_file():
         return []
-    from keras_mnist7.speed import speed_table
+    from keras_mnist7.speed import lever_sentence, speed_table
 
     report = json.loads(path.read_text())
+    levers = lever_sentence(report)
     return ["### Speed", f"`{report['command']}` -> `{path}`, one backend after the other: "
-            + speed_table(report)]
+            + speed_table(report), *([levers] if levers else [])]
 
 
 def results_page(results_dir="results"):

@@ -126,6 +126,20 @@ def speed_table(report):
     return "\n".join(lines)
 
 
+def lever_sentence(report):
+    """What each lever row did to the TensorFlow backend's training epoch, in one sentence."""
+    rows = {row["name"]: row for row in report["runs"]}
+    base = rows.get("keras tensorflow")
+    levers = [(name.split(", ", 1)[1], row) for name, row in rows.items()
+              if name.startswith("keras tensorflow, ")]
+    if base is None or not levers:
+        return None
+    parts = [f"{lever} {row['train_seconds'] / base['train_seconds'] - 1:+.0%} "
+             f"({row['final_test_acc']:.2f}% test)" for lever, row in levers]
+    return (f"Levers, one at a time on the TensorFlow backend, against its {base['train_seconds']:.2f} s "
+            f"per training epoch ({base['final_test_acc']:.2f}% test): " + "; ".join(parts) + ".")
+
+
 def speed_benchmark(epochs, results_dir, data_dir, threads=2):
     """Every installed Keras backend, then the PyTorch reference if torch is installed; writes
     <results_dir>/speed.json and speed.md and returns the report."""
