@@ -26,7 +26,7 @@ from keras_mnist7.stages import get_stage
 
 BACKENDS = ("tensorflow", "jax", "torch")
 # Levers measured on the TensorFlow backend, one at a time, against its default row.
-LEVERS = ("steps_per_execution=32", "mixed_bfloat16")
+LEVERS = ("steps_per_execution=32", "mixed_bfloat16", "input=arrays")
 STAGE = "m4"
 TORCH_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "torch_reference.py"
 
@@ -57,15 +57,16 @@ class EpochTimes(keras.callbacks.Callback):
 def time_this_backend(epochs, lever=None):
     """Trains m4 for `epochs` in this process, as main.py would (no run files written), or
     with one lever moved: "steps_per_execution=32" (32 training steps per call into the
-    compiled function) or "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
-    weights)."""
+    compiled function), "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
+    weights) or "input=arrays" (rotation inside the compiled step instead of a tf.data map)."""
     # Imported here: training imports report, which imports this module for its table.
     from keras_mnist7.training import compiled_model, fit_inputs
 
     if lever == "mixed_bfloat16":
         keras.config.set_dtype_policy("mixed_bfloat16")
     recipe = get_stage(STAGE).recipe_with(epochs=epochs)
-    spec = RunSpec.of_stage(STAGE, "unused", recipe=recipe, input=resolve_input("auto"))
+    spec = RunSpec.of_stage(STAGE, "unused", recipe=recipe, input="arrays" if lever ==
+                            "input=arrays" else resolve_input("auto"))
     data = load_mnist()
     model = compiled_model(spec, len(data[0][0]),
                            steps_per_execution=32 if lever == "steps_per_execution=32" else 1)
