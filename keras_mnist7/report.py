@@ -469,7 +469,8 @@ def speed_section(results_dir):
     report = json.loads(path.read_text())
     levers = lever_sentence(report)
     return ["### Speed", f"`{report['command']}` -> `{path}`, one backend after the other: "
-            + speed_table(report), *([levers] if levers else [])]
+            + speed_table(report), *([levers] if levers else []),
+            "One run of each row: [how much runs vary on this machine](docs/backends.md#speed)."]
 
 
 def results_page(results_dir="results"):

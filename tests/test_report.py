@@ -234,7 +234,8 @@ class WriteupTest(unittest.TestCase):
         (self.results / "speed.json").write_text(json.dumps({
             "epochs": 3, "runs": [row], "command": "python main.py --mode=speed",
             "machine": {"cpu": "EPYC", "cores": 2, "gpu": "no GPU"}}))
-        title, table = report.speed_section(self.results)
+        title, table, caveat = report.speed_section(self.results)
+        self.assertIn("docs/backends.md#speed", caveat)
         self.assertEqual(title, "### Speed")
         self.assertIn("`python main.py --mode=speed`", table)
         self.assertIn("| keras tensorflow | dataset | 9.50 | 0.80 | 2.00 | 6,316 | - | 98.90 |", table)
