@@ -333,12 +333,17 @@ def tuning_sentence(stage, tuning):
     """The test-set runs of the seeds that were looked at while the stage was chosen."""
     if tuning is None:
         return None
-    stats = [seed_stats(run) for run in tuning["runs"]]
     return (f"Seeds {_seeds_text(tuning['runs'])}, looked at while {stage} was chosen (kept "
             f"apart in `results/{stage}-tuning/`, {changes_from_stage(stage, tuning)} changed "
-            f"since): {over_seeds([s['final'] for s in stats]).lower()}; lowest of the last 4 "
+            f"since): {_outcome(tuning['runs'])}.")
+
+
+def _outcome(runs):
+    """'final test ...; lowest of the last 4 X%; N of M seeds hold 99.40%' of a benchmark."""
+    stats = [seed_stats(run) for run in runs]
+    return (f"{over_seeds([s['final'] for s in stats]).lower()}; lowest of the last 4 "
             f"{min(s['min_last4'] for s in stats):.2f}%; "
-            f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} seeds hold {BAR:.2f}%.")
+            f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} seeds hold {BAR:.2f}%")
 
 
 def load_tuning(results_dir, stage):
@@ -357,12 +362,9 @@ def load_earlier_confirmations(results_dir, stage):
 
 def earlier_confirmation_sentence(stage, name, result):
     """What an earlier, failed confirmation showed, and how its recipe differs from today's."""
-    stats = [seed_stats(run) for run in result["runs"]]
     return (f"An earlier confirmation, seeds {_seeds_text(result['runs'])} (`results/{name}/`, "
             f"trained as today's {stage} with {changes_from_stage(stage, result)}), failed: "
-            f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} seeds held {BAR:.2f}%; "
-            f"{over_seeds([s['final'] for s in stats]).lower()}; lowest of the last 4 "
-            f"{min(s['min_last4'] for s in stats):.2f}%.")
+            f"{_outcome(result['runs'])}.")
 
 
 def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None,

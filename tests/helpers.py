@@ -22,6 +22,21 @@ def mnist_subset(train_size, test_size):
     return (x_train[:train_size], y_train[:train_size]), (x_test[:test_size], y_test[:test_size])
 
 
+def without(module):
+    """`python -c` code that runs the script after it as if `module` were not installed: every
+    import of it fails."""
+    return f"""
+import importlib.abc, runpy, sys
+class Hidden(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r} or name.startswith({module + "."!r}):
+            raise ModuleNotFoundError(f"No module named {{name!r}} (hidden by the test)")
+sys.meta_path.insert(0, Hidden())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 def run_python(args, cwd=REPO, timeout=300):
     """Runs `python ARGS...` with the test's interpreter; returns the CompletedProcess."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}

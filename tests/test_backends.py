@@ -13,22 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.helpers import REPO, mnist_subset
+from tests.helpers import REPO, mnist_subset, without
 
 BACKENDS = ("tensorflow", "jax", "torch")
 MISSING = [b for b in BACKENDS if importlib.util.find_spec(b) is None]
 
-# Runs main.py as if TensorFlow were not installed: every import of it fails.
-WITHOUT_TENSORFLOW = """
-import importlib.abc, runpy, sys
-class NoTensorFlow(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
-            raise ModuleNotFoundError(f"No module named {name!r} (hidden by the test)")
-sys.meta_path.insert(0, NoTensorFlow())
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
+WITHOUT_TENSORFLOW = without("tensorflow")
 
 PREDICT_EVERY_MODEL = """
 import sys, keras, numpy as np

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from keras_mnist7.cluster import check_address, folder_files, put_files
 from keras_mnist7.run_state import RUN_FILES
-from tests.helpers import REPO
+from tests.helpers import REPO, without
 
 RAY_MISSING = importlib.util.find_spec("ray") is None
 SKIP_REASON = ("ray is not installed (pip install -r requirements-ray.txt; .ci/run installs it)")
@@ -26,17 +26,7 @@ BENCHMARK = ["main.py", "--stage=m2", "--seeds=0,1", "--epochs=2", "--train_size
              "--threads=1", "--notensorboard", "--verbose=2"]
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
-# Runs main.py as if Ray were not installed: every import of it fails.
-WITHOUT_RAY = """
-import importlib.abc, runpy, sys
-class NoRay(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "ray" or name.startswith("ray."):
-            raise ModuleNotFoundError(f"No module named {name!r} (hidden by the test)")
-sys.meta_path.insert(0, NoRay())
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
+WITHOUT_RAY = without("ray")
 
 
 def environment():
