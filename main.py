@@ -6,6 +6,7 @@
     python main.py --mode=predict --model=pretrained/m5.keras --images=samples
     python main.py --mode=export --model=pretrained/m5.keras --export_dir=exported
     python main.py --mode=demo --model=pretrained/m5.keras
+    python main.py --mode=torch --stage=m4 --seeds=0,1,2   # the PyTorch reference
 
 A recipe flag left unset keeps the stage's default (keras_mnist7/stages.py). Artifacts go to
 <output_dir>/<stage>/: history.csv, curves.png, best.keras, last.keras, summary.txt, metrics.json.
@@ -28,11 +29,14 @@ from keras_mnist7.digits import image_files
 from keras_mnist7.run_lock import FolderInUse, FolderLock
 from keras_mnist7.run_spec import RunSpec, resolve_input, tensorflow_available
 from keras_mnist7.run_state import RunConflict, clear_run, read_metrics, run_identity, run_status
-from keras_mnist7.stages import STAGES, Recipe, get_stage
+from keras_mnist7.stages import STAGES, Recipe, check_torch_recipe, get_stage
 
 flags.DEFINE_enum("mode", "train",
-                  ["train", "evaluate", "predict", "export", "demo", "speed", "stages", "report"],
-                  "train: train --stage; evaluate: --model on the test set (confusion.png, "
+                  ["train", "torch", "evaluate", "predict", "export", "demo", "speed", "stages",
+                   "report"],
+                  "train: train --stage; torch: train --stage with the PyTorch reference "
+                  "(the same network, data and recipe; the seed stages' recipes) into "
+                  "<output_dir>/<stage>/torch/seed<k>/; evaluate: --model on the test set (confusion.png, "
                   "mistakes.png); predict: --model on --images; export: --model to SavedModel, "
                   "LiteRT and ONNX in --export_dir; demo: a page to draw or upload a digit for "
                   "--model, at http://--host:--port/; speed: time m4's epochs on every installed "
@@ -86,6 +90,10 @@ flags.DEFINE_string("plan", None,
                     "2x2 max-pool, N a 3x3 padded conv of N filters, suffixes v unpadded, xK "
                     "a KxK kernel, l linear (no ReLU, no BN); the last conv has 10 filters. "
                     "m5: 10v,16v,P,8x1,16v,16v,16v,10x1l. Unset: the stage's own.")
+flags.DEFINE_enum("init", None, ["keras", "torch"],
+                  "How conv weights start: keras (Keras' defaults: Glorot-uniform kernels, zero "
+                  "biases) or torch (PyTorch's Conv2d defaults, uniform in +-1/sqrt(fan_in)). "
+                  "Unset: the stage's own (keras).")
 flags.DEFINE_float("bn_momentum", None,
                    "Keras momentum of BatchNorm's moving statistics (stage default: 0.9, PyTorch's "
                    "0.1).")
@@ -180,6 +188,15 @@ def check_runs(spec, seeds, data):
     return statuses
 
 
+def check_torch(recipe):
+    """--mode=torch: PyTorch installed, and a recipe the reference trains; before any work."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise ValueError("--mode=torch needs PyTorch: pip install -r requirements-backends.txt")
+    check_torch_recipe(recipe)
+
+
 def check_model_flags():
     """evaluate, predict, export: the model file and the mode's own flags, checked up front.
     Returns where the mode writes (None for predict)."""
@@ -211,9 +228,10 @@ def main(argv):
         recipe = get_stage(FLAGS.stage).recipe_with(**{name: FLAGS[name].value
                                                         for name in RECIPE_FLAGS})
         architecture = get_stage(FLAGS.stage).architecture_with(
-            plan=FLAGS.plan and parse_plan(FLAGS.plan), bn_before_relu=FLAGS.bn_before_relu,
+            plan=FLAGS.plan and parse_plan(FLAGS.plan), init=FLAGS.init,
+            bn_before_relu=FLAGS.bn_before_relu,
             bn_momentum=FLAGS.bn_momentum)
-        if FLAGS.holdout and FLAGS.mode != "train":
+        if FLAGS.holdout and FLAGS.mode not in ("train", "torch"):
             raise ValueError(f"--holdout is for --mode=train, not --mode={FLAGS.mode}")
         seeds = parse_seeds(FLAGS.seeds)
         if FLAGS.ray is not None:
@@ -224,11 +242,16 @@ def main(argv):
             destination = check_model_flags()
         if FLAGS.mode == "speed":
             ensure_writable(FLAGS.results_dir, flag="--results_dir")
-        if FLAGS.mode in ("train", "evaluate", "export"):
+        if FLAGS.mode == "torch":
+            check_torch(recipe)
+        if FLAGS.mode in ("train", "torch", "evaluate", "export"):
             data = load_split(FLAGS.data_dir, FLAGS.train_size,
-                             FLAGS.holdout if FLAGS.mode == "train" else 0)
-        if FLAGS.mode == "train":
+                             FLAGS.holdout if FLAGS.mode in ("train", "torch") else 0)
+        if FLAGS.mode in ("train", "torch"):
             run_dir = prepare_run_dir(FLAGS.output_dir, FLAGS.stage)
+            if FLAGS.mode == "torch":
+                run_dir = prepare_run_dir(run_dir, "torch")
+                seeds = seeds or [FLAGS.seed]
             # Held until this process ends: one writer per run folder (and benchmark group).
             lock = FolderLock(run_dir, command).acquire()  # noqa: F841
             spec = RunSpec(FLAGS.stage, recipe, architecture, run_dir, seed=FLAGS.seed,
@@ -268,6 +291,8 @@ def main(argv):
         write_model_cards("pretrained")
         print(f"README.md (results section), docs/results.md: rewritten from "
               f"{FLAGS.results_dir}/; pretrained/README.md from pretrained/")
+    elif FLAGS.mode == "torch":
+        commands.train_torch(spec, data, seeds)
     elif FLAGS.mode == "train":
         verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
         on = None

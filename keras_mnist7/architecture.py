@@ -9,6 +9,10 @@ import re
 NUM_CLASSES = 10
 IMAGE_SIZE = 28
 POOL = "pool"
+# How conv weights start. keras: Keras' defaults (Glorot-uniform kernels, zero biases). torch:
+# PyTorch's Conv2d defaults (kernels and biases uniform in +-1/sqrt(fan_in)), in Keras' own
+# initializers: what the seed's networks started from.
+INITS = ("keras", "torch")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,8 +40,11 @@ class Architecture:
     # False: conv -> ReLU -> BN, the seed's order. True: conv -> BN -> ReLU, so that without conv
     # biases each ReLU still cuts at its own learned shift (BN's beta) instead of at zero.
     bn_before_relu: bool = False
+    init: str = "keras"  # one of INITS
 
     def __post_init__(self):
+        if self.init not in INITS:
+            raise ValueError(f"--init must be one of {', '.join(INITS)}, got {self.init}")
         convs = [item for item in self.plan if item != POOL]
         if not convs or convs[-1].filters != NUM_CLASSES:
             raise ValueError(f"the last conv of a plan must have {NUM_CLASSES} filters")

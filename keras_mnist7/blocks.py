@@ -32,12 +32,27 @@ def pixel_input(augmentation=()):
     return pixels, normalized
 
 
+def conv_initializers(init, fan_in):
+    """Conv2D's kernel and bias initializers. "keras": Keras' defaults. "torch": PyTorch's
+    Conv2d defaults -- kaiming_uniform_(a=sqrt(5)) for the kernel, which is uniform in
+    +-1/sqrt(fan_in) (VarianceScaling's uniform limit sqrt(3 * scale / fan_in) with scale 1/3),
+    and the bias uniform in the same bounds."""
+    if init == "keras":
+        return {}
+    bound = 1.0 / fan_in**0.5
+    return {"kernel_initializer": keras.initializers.VarianceScaling(
+                scale=1.0 / 3.0, mode="fan_in", distribution="uniform"),
+            "bias_initializer": keras.initializers.RandomUniform(-bound, bound)}
+
+
 def conv_block(x, filters, index, *, kernel_size=3, padding="same", use_bias=True,
-               batch_norm=True, activation=True, bn_momentum=BN_MOMENTUM, bn_before_relu=False):
+               batch_norm=True, activation=True, bn_momentum=BN_MOMENTUM, bn_before_relu=False,
+               init="keras"):
     """conv -> ReLU -> BatchNorm, the seed's order, or conv -> BatchNorm -> ReLU with
-    `bn_before_relu`; one layer per table row."""
+    `bn_before_relu`; one layer per table row. `init`: see conv_initializers."""
+    fan_in = kernel_size * kernel_size * x.shape[-1]
     x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
-                      name=f"conv{index}")(x)
+                      name=f"conv{index}", **conv_initializers(init, fan_in))(x)
     relu = layers.ReLU(name=f"relu{index}") if activation else None
     bn = (layers.BatchNormalization(momentum=bn_momentum, epsilon=BN_EPSILON, name=f"bn{index}")
           if batch_norm else None)

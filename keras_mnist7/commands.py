@@ -57,6 +57,19 @@ def train_stage(spec, data, seeds, verbose, on=None):
     print(describe_outcome(spec.stage, run_dir, metrics))
 
 
+def train_torch(spec, data, seeds):
+    """--mode=torch: the PyTorch reference of the run `spec`, once per seed, and seeds.json."""
+    from keras_mnist7 import torch_reference
+
+    try:
+        result = torch_reference.run_seeds(spec, seeds, data)
+    except OSError as err:
+        print(f"error: cannot write {err.filename or spec.folder} ({err.strerror or err})",
+              file=sys.stderr)
+        sys.exit(1)
+    print(f"[done] {spec.folder}/seeds.json\n{seeds_table(result)}")
+
+
 def evaluate_model(model_path, output_dir, test_data):
     model = load_model(model_path)
     result = evaluation.write_evaluation(model, *test_data, output_dir, Path(model_path).name)

@@ -68,6 +68,18 @@ class Recipe:
         return self.lr * self.gamma ** (epoch // self.step_size)
 
 
+def check_torch_recipe(recipe):
+    """ValueError (one line) for a recipe the PyTorch reference (torch_reference.py) does not
+    train: it covers what the seed stages use."""
+    beyond = [name for name, used in (("--weight_decay", recipe.weight_decay),
+                                      ("--ema_momentum", recipe.ema_momentum),
+                                      ("--translation_pixels", recipe.translation_pixels),
+                                      ("--schedule=cosine", recipe.schedule != "step")) if used]
+    if beyond:
+        raise ValueError(f"--mode=torch trains the seed stages' recipes (SGD, constant or step "
+                         f"lr, dropout, rotation), not {', '.join(beyond)}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Stage:
     name: str
@@ -91,14 +103,14 @@ class Stage:
         return dataclasses.replace(self.recipe, **given)
 
     def architecture_with(self, **overrides):
-        """The stage's architecture with another plan (a tuple, see architecture.parse_plan)
-        or BN's settings changed (bn_before_relu, bn_momentum; None keeps the stage's own),
-        validated."""
+        """The stage's architecture with another plan (a tuple, see architecture.parse_plan),
+        initialisation (init) or BN's settings changed (bn_before_relu, bn_momentum; None keeps
+        the stage's own), validated."""
         given = {key: value for key, value in overrides.items() if value is not None}
         for name in given:
-            if name not in ("plan", "bn_before_relu", "bn_momentum"):
+            if name not in ("plan", "init", "bn_before_relu", "bn_momentum"):
                 raise ValueError(f"unknown architecture setting: {name}")
-            if name != "plan" and not self.architecture.batch_norm:
+            if name.startswith("bn_") and not self.architecture.batch_norm:
                 raise ValueError(f"--{name}: stage {self.name} has no BatchNorm layers")
         if not 0 <= given.get("bn_momentum", 0) < 1:
             raise ValueError(f"--bn_momentum must be in [0, 1), got {given['bn_momentum']}")
