@@ -7,6 +7,7 @@ import json
 import statistics
 from pathlib import Path
 
+from keras_mnist7 import fidelity
 from keras_mnist7.artifacts import write_text
 from keras_mnist7.models import build_model, param_counts
 from keras_mnist7.plots import plot_curves, plot_stage_comparison
@@ -190,17 +191,6 @@ def margin_sentence(margin, stats):
             f"({verdict(lowest, margin['lowest'])}).")
 
 
-def claim_sentence(claim, stats):
-    best = max(s["best"] for s in stats)
-    if claim is None:
-        return None
-    reaching = sum(s["best"] >= claim["best_test"] for s in stats)
-    verdict = "matches or beats" if best >= claim["best_test"] else "falls short of"
-    return (f"The seed's write-up reports best test {claim['best_test']:.2f}% (train "
-            f"{claim['best_train']:.2f}%) for this stage; this reproduction's best test accuracy, "
-            f"{best:.2f}%, {verdict} it ({reaching} of {len(stats)} seeds reach it).")
-
-
 def _load_named(results_dir, group, stage, pattern=None):
     """{name: result} of results/<group>/<name>/<stage>/seeds.json, in name order. Older
     seeds.json files lack the architecture: it is read from their first run's metrics.json."""
@@ -246,7 +236,7 @@ def changes_from_stage(stage, result):
         for name in mine:
             if architecture.get(name) != mine[name]:
                 changes.append(_flag(name, architecture.get(name))
-                               if name in ("bn_before_relu", "bn_momentum") else
+                               if name in ("bn_before_relu", "bn_momentum", "init") else
                                f"--plan={recorded_plan(architecture['plan'])}"
                                if name == "plan" else f"another {name}")
     return " ".join(f"`{change}`" for change in changes) or f"none (today's {stage})"
@@ -368,8 +358,9 @@ def earlier_confirmation_sentence(stage, name, result):
 
 
 def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None,
-                  holdouts=None, tuning=None, earlier=None):
-    """One stage under its title: exactly three headings, Target, Result, Analysis."""
+                  holdouts=None, tuning=None, earlier=None, reference=None):
+    """One stage under its title: exactly three headings, Target, Result, Analysis.
+    `reference`: the stage's PyTorch reference result (seeds.json's data), if it has run."""
     spec = get_stage(stage)
     stats = [seed_stats(run) for run in result["runs"]]
     first, first_stats = result["runs"][0], stats[0]
@@ -397,7 +388,8 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-4:])
     analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc")),
                 stability_sentence(stats), bar_sentence(stats),
-                margin_sentence(spec.margin, stats), claim_sentence(spec.seed_claim, stats),
+                margin_sentence(spec.margin, stats),
+                fidelity.claim_sentence(stage, result["runs"], reference and reference["runs"]),
                 holdouts and holdout_choice_sentence(stage, holdouts)]
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target[0][0].lower()}"
@@ -451,14 +443,28 @@ def results_section(results_dir="results"):
                               ablations=load_ablations(results_dir, stage),
                               holdouts=load_holdouts(results_dir, stage),
                               tuning=load_tuning(results_dir, stage),
-                              earlier=load_earlier_confirmations(results_dir, stage))
+                              earlier=load_earlier_confirmations(results_dir, stage),
+                              reference=(fidelity.reference_pair(results_dir, stage) or
+                                         (None, None))[1])
                 for i, stage in enumerate(names)]
     return "\n\n".join([
         "Every number below is read from `results/<stage>/seeds.json` and the run files beside "
         "it by `python main.py --mode=report`, which wrote this section; each stage names the "
         "command that made its file.",
-        comparison_table(results), f"![test accuracy of every stage]({figure})", *writeups,
-        *speed_section(results_dir)])
+        comparison_table(results), f"![test accuracy of every stage]({figure})",
+        *reference_section(results_dir), *writeups, *speed_section(results_dir)])
+
+
+def reference_section(results_dir):
+    """The seed stages beside their PyTorch reference (--mode=torch), if it has run."""
+    rows = fidelity.comparison_table(results_dir, STAGES)
+    if len(rows) <= 2:
+        return []
+    return ["### Against PyTorch", "The same networks, data, rotation and recipes trained by "
+            "the PyTorch reference (`python main.py --mode=torch --init=torch`, PyTorch's own "
+            "initialisation) beside this package; mean ± sample std over seeds, a difference "
+            "within the spread when no larger than the larger std. Why they differ: "
+            "[docs/fidelity.md](docs/fidelity.md).", "\n".join(rows)]
 
 
 def speed_section(results_dir):
@@ -482,6 +488,13 @@ def results_page(results_dir="results"):
              "Written by `python main.py --mode=report` from the result files; README's "
              "write-ups summarize these. Test accuracy unless a benchmark says it was evaluated "
              "on held-out training images."]
+    if len(rows := fidelity.init_table(results_dir, STAGES)) > 2:
+        lines += ["", "## Keras against PyTorch, by initialisation", "",
+                  "The mean of each seed's last 4 test accuracies, mean ± sample std over seeds "
+                  "(how many in brackets): this package and the PyTorch reference, each with "
+                  "its own initialisation and with the other's (`--init`). The runs: "
+                  "`results/<stage>/torch/`, `results/ablations/init-torch/<stage>/`, "
+                  "`results/ablations/init-keras/<stage>/torch/`.", "", *rows]
     for stage in STAGES:
         if holdouts := load_holdouts(results_dir, stage):
             lines += ["", f"## {stage}: held-out comparison", "",
