@@ -144,7 +144,7 @@ def train(spec, data, verbose=True):
     (images, labels), (test_images, test_labels) = _tensors(x_train, y_train), _tensors(x_test, y_test)
     metrics = dict(identity, command=spec.command, framework="torch",
                    params=param_counts(network), device=f"CPU ({cpu_name()}), "
-                   f"{torch.get_num_threads()} torch threads", versions=versions(),
+                   f"PyTorch threads: {torch.get_num_threads()}", versions=versions(),
                    revision=source_revision(),
                    history_columns=f"val_* are {evaluation_set(spec.holdout)}, evaluated after "
                                    "every epoch", history=[])
