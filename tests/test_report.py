@@ -251,11 +251,26 @@ class WriteupTest(unittest.TestCase):
                       section)
         self.assertIn("params trainable 7,432 / non-trainable 160 / total 7,592",
                       (self.results / "m5" / "seeds.md").read_text())
+        self.assertNotIn("### Against PyTorch", section)
         readme = self.results / "README.md"
         readme.write_text(f"intro\n{report.README_BEGIN}\nold\n{report.README_END}\nafter\n")
         report.update_readme(readme, "new section")
         self.assertEqual(readme.read_text(), f"intro\n{report.README_BEGIN}\nnew section\n"
                                              f"{report.README_END}\nafter\n")
+
+    def test_the_pytorch_reference_gets_a_table_and_a_clause_in_the_claim(self):
+        reference = self.results / "m4" / "torch"
+        reference.mkdir()
+        runs = [{**run, "test_acc": [a - 0.1 for a in run["test_acc"]]} for run in self.RUNS]
+        (reference / "seeds.json").write_text(json.dumps(
+            {"runs": runs, "architecture": {"init": "torch"}}))
+        section = report.results_section(self.results)
+        self.assertIn("### Against PyTorch", section)
+        self.assertIn("| m4 | 2 / 2 | 99.40 | 99.60 ± 0.14 | 99.50 ± 0.14 |", section)
+        self.assertIn("the PyTorch reference's 2 seeds average 99.50 ± 0.14% "
+                      "(`results/m4/torch/`).", section)
+        self.assertIn("## Keras against PyTorch, by initialisation", report.results_page(
+            self.results))
 
 
 if __name__ == "__main__":
