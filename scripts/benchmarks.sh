@@ -24,21 +24,22 @@ train() { "$python" main.py --verbose=2 "${cluster[@]}" "$@"; }
 # The seed stages on 3 seeds each, beside the PyTorch reference (issue 16). m4's seeds 0-2
 # ran first, one at a time on both cores (the m4 group). The rest is the fidelity group: two
 # runs at a time, one thread each, in this order --
-#   m1-m3 in this package (their earlier seed-0 runs, which predated the recorded
-#   architecture, were deleted first);
 #   the reference (--mode=torch, PyTorch's own initialisation): results/<stage>/torch/;
 #   this package with PyTorch's initialisation (--init=torch): results/ablations/init-torch/;
-#   the reference with Keras' (--init=keras): results/ablations/init-keras/<stage>/torch/.
+#   m1-m3 on seeds 0-2 here (delete their seed-0 runs first: they predate the recorded
+#   architecture, and a run folder of other settings is refused);
+#   the reference with Keras' initialisation (--init=keras): results/ablations/init-keras/.
 m4() { train --stage=m4 --seeds=0,1,2 --output_dir=results; }
 fidelity_runs() {
   local stage
-  for stage in m1 m2 m3; do
-    echo "--stage=$stage --output_dir=results"
+  echo "--mode=torch --init=torch --stage=m4 --output_dir=results"
+  echo "--init=torch --stage=m4 --output_dir=results/ablations/init-torch"
+  for stage in m3 m2 m1; do
     echo "--mode=torch --init=torch --stage=$stage --output_dir=results"
   done
-  echo "--mode=torch --init=torch --stage=m4 --output_dir=results"
-  for stage in m1 m2 m3 m4; do
+  for stage in m3 m2 m1; do
     echo "--init=torch --stage=$stage --output_dir=results/ablations/init-torch"
+    echo "--stage=$stage --output_dir=results"
   done
   for stage in m1 m2 m3 m4; do
     echo "--mode=torch --init=keras --stage=$stage --output_dir=results/ablations/init-keras"
