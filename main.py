@@ -272,6 +272,7 @@ def main(argv):
     # TF_CPP_MIN_LOG_LEVEL does not silence (TF 2.21), which would bury a one-line error.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from keras_mnist7 import commands
+    from keras_mnist7.frontier import write as write_frontier
     from keras_mnist7.model_card import write_model_cards
     from keras_mnist7.report import results_page, results_section, stage_table, update_readme
 
@@ -288,9 +289,11 @@ def main(argv):
     elif FLAGS.mode == "report":
         update_readme("README.md", results_section(FLAGS.results_dir))
         write_text(Path("docs") / "results.md", results_page(FLAGS.results_dir))
+        write_frontier(FLAGS.results_dir, Path("docs") / "frontier.png")
         write_model_cards("pretrained")
-        print(f"README.md (results section), docs/results.md: rewritten from "
-              f"{FLAGS.results_dir}/; pretrained/README.md from pretrained/")
+        print(f"README.md (results section), docs/results.md, docs/frontier.png and "
+              f"{FLAGS.results_dir}/frontier.json: rewritten from {FLAGS.results_dir}/; "
+              "pretrained/README.md from pretrained/")
     elif FLAGS.mode == "torch":
         commands.train_torch(spec, data, seeds)
     elif FLAGS.mode == "train":

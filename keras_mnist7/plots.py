@@ -90,3 +90,34 @@ def plot_mistakes(images, mistakes, path, title, columns=8, rows=5):
     figure.suptitle(f"{title}: {len(mistakes)} test mistakes, most confident first "
                     "(true -> predicted (probability))", fontsize=10)
     _save(figure, path)
+
+
+def plot_frontier(points, path, bar=99.4):
+    """Params against the worst seed's last-4 low (frontier.collect's points): the stages
+    labelled, other test-set runs as squares, held-out runs hollow; the whole range on the
+    left, a zoom near the bar on the right."""
+    styles = {("stage", "test"): dict(marker="o", s=60, color="tab:blue", label="stage, test set"),
+              ("candidate", "test"): dict(marker="s", s=25, color="tab:orange",
+                                          label="other run, test set"),
+              ("candidate", "held-out"): dict(marker="^", s=30, facecolors="none",
+                                              edgecolors="tab:green",
+                                              label="candidate, held-out images")}
+    figure, axes_pair = plt.subplots(1, 2, figsize=(12, 4.8))
+    for axes, title in zip(axes_pair, ("every run", f"zoom near {bar:.2f}%")):
+        for (kind, evaluated_on), style in styles.items():
+            chosen = [p for p in points if p["kind"] == kind and p["evaluated_on"] == evaluated_on]
+            if chosen:
+                axes.scatter([p["params"] for p in chosen], [p["worst_last4"] for p in chosen],
+                             zorder=3, **style)
+        for p in points:
+            if p["kind"] == "stage":
+                axes.annotate(p["stage"], (p["params"], p["worst_last4"]), fontsize=9,
+                              xytext=(4, 4), textcoords="offset points")
+        axes.axhline(bar, color="grey", linestyle=":", linewidth=1, label=f"{bar:.2f}%")
+        axes.set(xlabel="parameters (Keras' count, total)",
+                 ylabel="worst seed's lowest of the last 4 epochs (%)",
+                 title=f"Parameters against consistency: {title}")
+        axes.grid(alpha=0.3)
+    axes_pair[1].set_ylim(bar - 0.3, bar + 0.3)
+    axes_pair[0].legend(loc="lower right", fontsize=8)
+    _save(figure, path)

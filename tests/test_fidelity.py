@@ -47,6 +47,11 @@ class FidelityTest(unittest.TestCase):
         self.assertIn("matches it within the seeds' spread", fidelity.claim_sentence("m4", close))
         self.assertIsNone(fidelity.claim_sentence("m5", runs))
 
+    def test_one_seed_gets_no_verdict_on_spread(self):
+        text = fidelity.claim_sentence("m4", [{"test_acc": [99.0, 99.1]}])
+        self.assertIn("one seed here reaches 99.10%, which falls short of it by 0.30 points; one "
+                      "seed has no spread to judge that by (0 of 1 seeds reach it)", text)
+
     def test_the_init_table_groups_every_framework_and_initialisation(self):
         write_result(self.results / "ablations" / "init-torch" / "m4", self.TORCH, "torch")
         rows = fidelity.init_table(self.results, ["m4"])

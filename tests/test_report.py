@@ -191,6 +191,12 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("| seed | best held-out % (epoch) |", page)
         self.assertIn("Final held-out accuracy over 2 seeds", page)
 
+    def test_the_frontier_is_a_figure_and_a_row_per_benchmark(self):
+        page = report.results_page(self.results)
+        self.assertIn("## Parameters against consistency", page)
+        self.assertIn("![parameters against consistency](frontier.png)", page)
+        self.assertIn("| m4 | 7,592 | test | 2 | 99.40 | 2 of 2 |", page)
+
     def test_tuning_seeds_are_kept_apart_and_each_seed_is_a_row(self):
         fake_results(self.results / "m4-tuning", "m4", [{**self.RUNS[0], "seed": 0}])
         seeds_json = self.results / "m4-tuning" / "m4" / "seeds.json"
