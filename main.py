@@ -138,6 +138,9 @@ flags.DEFINE_bool("ray_shared_folder", False,
 flags.DEFINE_bool("tensorboard", True,
                   "Also write Keras' TensorBoard logs (every epoch's scalars, the model graph) to "
                   "<run folder>/tensorboard/; --notensorboard: not.")
+flags.DEFINE_integer("speed_rounds", 3,
+                     "speed: how many times every row runs, the rows alternated (medians kept).",
+                     lower_bound=1)
 flags.DEFINE_string("results_dir", "results",
                     "--mode=report reads the benchmarks (<stage>/seeds.json) from here.")
 flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"],
@@ -284,7 +287,7 @@ def main(argv):
 
         load_mnist(FLAGS.data_dir)  # the reference reads the IDX files from the cache
         report = speed_benchmark(FLAGS.epochs or 3, FLAGS.results_dir,
-                                 FLAGS.data_dir or default_cache_dir())
+                                 FLAGS.data_dir or default_cache_dir(), rounds=FLAGS.speed_rounds)
         print(speed_table(report))
     elif FLAGS.mode == "report":
         update_readme("README.md", results_section(FLAGS.results_dir))

@@ -88,6 +88,30 @@ def summarize(name, epochs, images):
             "final_test_acc": epochs[-1]["test_acc"]}
 
 
+def combine_rounds(rounds, reference=None):
+    """One row from the same run's summaries in several rounds (summarize's rows): medians of
+    its seconds, and the range of its training seconds. `reference`: the PyTorch reference's
+    summaries of the same rounds; the ratio to it is the median of the rounds' ratios, each
+    taken between two runs close in time, so that a machine slower in one round than in
+    another cancels out."""
+    def median(key):
+        return round(statistics.median(r[key] for r in rounds), 2)
+
+    row = {"name": rounds[0]["name"], "rounds": len(rounds),
+           "train_seconds": median("train_seconds"),
+           "train_seconds_range": [min(r["train_seconds"] for r in rounds),
+                                   max(r["train_seconds"] for r in rounds)],
+           "eval_seconds": median("eval_seconds"),
+           "first_epoch_extra_seconds": median("first_epoch_extra_seconds"),
+           "images_per_second": round(statistics.median(r["images_per_second"] for r in rounds)),
+           "final_test_acc": rounds[-1]["final_test_acc"]}
+    if reference:
+        row["ratio_to_pytorch"] = round(statistics.median(
+            mine["train_seconds"] / theirs["train_seconds"]
+            for mine, theirs in zip(rounds, reference)), 2)
+    return row
+
+
 def run_keras_backend(backend, epochs, lever=None):
     code = ("import json; from keras_mnist7.speed import time_this_backend; "
             f"print('SPEED ' + json.dumps(time_this_backend({epochs}, {lever!r})))")
@@ -111,18 +135,23 @@ def run_torch_reference(epochs, data_dir, threads):
 
 
 def speed_table(report):
+    rounds = report.get("rounds", 1)
     lines = [f"m4 ({report['epochs']} epochs, batch 128, rotation, 60,000 images) on "
              f"{report['machine']['cpu']} ({report['machine']['cores']} cores), "
-             f"{report['machine']['gpu']}.", "",
+             f"{report['machine']['gpu']}" + (f"; every row run {rounds} times, the rows "
+                                              "alternated" if rounds > 1 else "") + ".", "",
              "| run | input | training s/epoch (median, after the first) | evaluation s | first "
              "epoch extra s | images/s | ratio to PyTorch | test % after the last epoch |",
              "|---|---|--:|--:|--:|--:|--:|--:|"]
     torch_seconds = next((r["train_seconds"] for r in report["runs"]
                           if r["name"] == "pytorch reference"), None)
     for row in report["runs"]:
-        ratio = f"{row['train_seconds'] / torch_seconds:.2f}" if torch_seconds else "-"
-        lines.append(f"| {row['name']} | {row.get('input', '-')} | {row['train_seconds']:.2f} | "
-                     f"{row['eval_seconds']:.2f} | {row['first_epoch_extra_seconds']:.2f} | "
+        ratio = (f"{row['ratio_to_pytorch']:.2f}" if "ratio_to_pytorch" in row else
+                 f"{row['train_seconds'] / torch_seconds:.2f}" if torch_seconds else "-")
+        low_high = row.get("train_seconds_range", (0, 0))
+        spread = f" ({low_high[0]:.2f}–{low_high[1]:.2f})" if rounds > 1 else ""
+        lines.append(f"| {row['name']} | {row.get('input', '-')} | "
+                     f"{row['train_seconds']:.2f}{spread} | {row['eval_seconds']:.2f} | {row['first_epoch_extra_seconds']:.2f} | "
                      f"{row['images_per_second']:,} | {ratio} | {row['final_test_acc']:.2f} |")
     return "\n".join(lines)
 
@@ -141,21 +170,29 @@ def lever_sentence(report):
             f"per training epoch ({base['final_test_acc']:.2f}% test): " + "; ".join(parts) + ".")
 
 
-def speed_benchmark(epochs, results_dir, data_dir, threads=2):
-    """Every installed Keras backend, then the PyTorch reference if torch is installed; writes
-    <results_dir>/speed.json and speed.md and returns the report."""
-    runs = []
-    for backend, lever in [(b, None) for b in BACKENDS] + [("tensorflow", l) for l in LEVERS]:
-        if importlib.util.find_spec(backend) is None:
-            continue
-        timed = run_keras_backend(backend, epochs, lever)
-        name = f"keras {backend}" + (f", {lever}" if lever else "")
-        runs.append({**summarize(name, timed["epochs"], 60000),
-                     "input": timed["input"], "epochs": timed["epochs"]})
+def speed_benchmark(epochs, results_dir, data_dir, threads=2, rounds=3):
+    """Every installed Keras backend and lever, then the PyTorch reference if torch is installed,
+    in that order, `rounds` times over (one run's time on a shared machine says little: the
+    rows are alternated and their medians kept); writes <results_dir>/speed.json and speed.md
+    and returns the report."""
+    timers = [(f"keras {backend}" + (f", {lever}" if lever else ""),
+               lambda backend=backend, lever=lever: run_keras_backend(backend, epochs, lever))
+              for backend, lever in [(b, None) for b in BACKENDS] +
+              [("tensorflow", lever) for lever in LEVERS]
+              if importlib.util.find_spec(backend) is not None]
     if importlib.util.find_spec("torch") is not None and TORCH_REFERENCE.is_file():
-        timed = run_torch_reference(epochs, data_dir, threads)
-        runs.append({**summarize("pytorch reference", timed, 60000), "epochs": timed})
-    report = {"stage": STAGE, "epochs": epochs, "runs": runs,
+        timers.append(("pytorch reference", lambda: {
+            "input": "-", "epochs": run_torch_reference(epochs, data_dir, threads)}))
+    measured = {name: [] for name, _ in timers}
+    for _ in range(rounds):
+        for name, timer in timers:
+            timed = timer()
+            measured[name].append({**summarize(name, timed["epochs"], 60000),
+                                   "input": timed["input"], "epochs": timed["epochs"]})
+    reference = measured.get("pytorch reference")
+    runs = [{**combine_rounds(summaries, reference), "input": summaries[0]["input"],
+             "per_round": summaries} for summaries in measured.values()]
+    report = {"stage": STAGE, "epochs": epochs, "rounds": rounds, "runs": runs,
               "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "gpu": describe_device()},
               "versions": versions(), "command": " ".join(["python", "main.py", *sys.argv[1:]])}
     write_json(Path(results_dir) / "speed.json", report)

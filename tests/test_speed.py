@@ -3,7 +3,7 @@ asserted here)."""
 
 import unittest
 
-from keras_mnist7.speed import lever_sentence, speed_table, summarize
+from keras_mnist7.speed import combine_rounds, lever_sentence, speed_table, summarize
 
 
 class SpeedTest(unittest.TestCase):
@@ -37,6 +37,23 @@ class SpeedTest(unittest.TestCase):
                          "Levers, one at a time on the TensorFlow backend, against its 11.00 s "
                          "per training epoch (99.10% test): mixed_bfloat16 -25% (99.10% test).")
         self.assertIsNone(lever_sentence({"runs": report["runs"][:2]}))
+
+    def test_rounds_give_medians_and_a_ratio_paired_round_by_round(self):
+        def rounds(name, seconds):
+            return [summarize(name, [{**e, "train_seconds": t} for e in self.EPOCHS], 60000)
+                    for t in seconds]
+        # the machine is twice as slow in round 2: each round's ratio is 0.5, whatever the medians
+        reference = rounds("pytorch reference", [20.0, 40.0, 22.0])
+        row = combine_rounds(rounds("keras tensorflow", [10.0, 20.0, 11.0]), reference)
+        self.assertEqual((row["train_seconds"], row["train_seconds_range"], row["rounds"]),
+                         (11.0, [10.0, 20.0], 3))
+        self.assertEqual(row["ratio_to_pytorch"], 0.5)
+        report = {"epochs": 3, "rounds": 3, "runs": [row, combine_rounds(reference)],
+                  "machine": {"cpu": "EPYC", "cores": 2, "gpu": "no GPU"}}
+        table = speed_table(report)
+        self.assertIn("every row run 3 times, the rows alternated", table)
+        self.assertIn("| keras tensorflow | - | 11.00 (10.00–20.00) | 1.25 |", table)
+        self.assertIn("| 0.50 | 99.10 |", table)
 
 
 if __name__ == "__main__":
