@@ -37,7 +37,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
-def run_python(args, cwd=REPO, timeout=300):
+def run_python(args, cwd=REPO, timeout=900):
     """Runs `python ARGS...` with the test's interpreter; returns the CompletedProcess."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,

@@ -33,7 +33,7 @@ for path in sys.argv[3:]:
 def run(args, backend, cwd=REPO):
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=1200)
 
 
 @unittest.skipIf(MISSING, f"backend packages not installed: {', '.join(MISSING)} "

@@ -34,7 +34,7 @@ def environment():
     return {**env, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def main_py(args, timeout=300):
+def main_py(args, timeout=900):
     return subprocess.run([sys.executable, *args], cwd=REPO, env=environment(),
                           capture_output=True, text=True, timeout=timeout)
 
@@ -161,7 +161,7 @@ class RayBenchmarkTest(unittest.TestCase):
                                    f"--output_dir={output}"], cwd=REPO, env=environment(),
                                   stdout=log, stderr=subprocess.STDOUT, text=True)
         self.addCleanup(driver.kill)
-        deadline, victim, workers = time.monotonic() + 300, None, set()
+        deadline, victim, workers = time.monotonic() + 900, None, set()
         while driver.poll() is None and time.monotonic() < deadline:
             running = running_task_pids()
             workers.update(running)
@@ -183,9 +183,9 @@ class RayBenchmarkTest(unittest.TestCase):
         started = subprocess.run(
             [str(ray), "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
              "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
-            env=environment(), capture_output=True, text=True, timeout=120)
+            env=environment(), capture_output=True, text=True, timeout=300)
         self.addCleanup(subprocess.run, [str(ray), "stop", "--force"], env=environment(),
-                        capture_output=True, timeout=120)
+                        capture_output=True, timeout=300)
         self.assertEqual(started.returncode, 0, started.stderr[-3000:])
         output = self.folder / "cluster"
         result = main_py([*BENCHMARK, f"--ray=127.0.0.1:{port}", f"--output_dir={output}"])

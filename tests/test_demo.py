@@ -106,7 +106,7 @@ class BrowserTest(unittest.TestCase):
     def shown_digit(self, changed_from="-"):
         from selenium.webdriver.common.by import By
 
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             text = self.browser.find_element(By.ID, "digit").text
             if text != changed_from:

@@ -182,7 +182,7 @@ class KillAndResumeTest(unittest.TestCase):
         process = subprocess.Popen([sys.executable, *command], cwd=REPO, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(process.kill)
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 600
         while time.monotonic() < deadline and process.poll() is None:
             if (run_dir / "backup").exists() and self.epochs_on_record(run_dir) >= 2:
                 break

@@ -71,7 +71,7 @@ class SecondRunTest(unittest.TestCase):
         first = subprocess.Popen([sys.executable, *command], cwd=REPO, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.addCleanup(first.kill)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while not (run_dir / "summary.txt").exists() and time.monotonic() < deadline:
             time.sleep(0.05)  # training has started: the lock is held since before the checks
         self.assertIsNone(first.poll(), "the first run ended before the second could start")
@@ -85,7 +85,7 @@ class SecondRunTest(unittest.TestCase):
         self.assertEqual(len(second.stderr.strip().splitlines()), 1)
         self.assertTrue(set(files_before) <= {p.name for p in run_dir.iterdir()})
 
-        out, err = first.communicate(timeout=240)
+        out, err = first.communicate(timeout=600)
         self.assertEqual(first.returncode, 0, err)
         self.assertEqual(len(json.loads((run_dir / "metrics.json").read_text())["history"]), 3)
         again = run_python(command)
