@@ -394,13 +394,15 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target[0][0].lower()}"
                         f"{get_stage(next_stage).target[0][1:]}.")
-    if ablations:
-        analysis.append(f"{len(ablations)} ablations (one change each to earlier versions of "
-                        f"{stage}) are a table in [docs/results.md](docs/results.md).")
-    if holdouts:
-        analysis.append(f"The {len(holdouts)} held-out runs are a table in "
-                        "[docs/results.md](docs/results.md), with their commands, revisions "
-                        "and per-epoch numbers.")
+    tables = ([f"the {len(holdouts)} held-out runs"] if holdouts else []) + (
+        [f"{len(ablations)} ablation{'s' if len(ablations) > 1 else ''} (one change each, "
+         f"from {stage} as it was then)"] if ablations else [])
+    if tables:
+        named = " and ".join(tables)
+        verb = "is a table" if len(holdouts or ()) + len(ablations or ()) == 1 else "are tables"
+        analysis.append(f"{named[0].upper()}{named[1:]} {verb} in "
+                        "[docs/results.md](docs/results.md), with their commands, revisions and "
+                        "per-epoch numbers.")
     return "\n".join([f"### {stage}", "", "#### Target", "",
                       *[f"- {item}" for item in spec.target], "", "#### Result", "",
                       *result_lines, "", "#### Analysis", "",
@@ -476,9 +478,10 @@ def speed_section(results_dir):
 
     report = json.loads(path.read_text())
     levers = lever_sentence(report)
+    variance = ("One run of each row: [how much runs vary on this machine]"
+                "(docs/backends.md#speed)." if report.get("rounds", 1) == 1 else "")
     return ["### Speed", f"`{report['command']}` -> `{path}`, one backend after the other: "
-            + speed_table(report), *([levers] if levers else []),
-            "One run of each row: [how much runs vary on this machine](docs/backends.md#speed)."]
+            + speed_table(report), " ".join(filter(None, [levers, variance]))]
 
 
 def results_page(results_dir="results"):

@@ -140,8 +140,8 @@ class WriteupTest(unittest.TestCase):
         self.assertEqual(list(ablations), ["no-rotation"])
         text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
                                     ablations=ablations)
-        self.assertIn("1 ablations (one change each to earlier versions of m4) are a table in "
-                      "[docs/results.md](docs/results.md).", text)
+        self.assertIn("- 1 ablation (one change each, from m4 as it was then) is a table in "
+                      "[docs/results.md](docs/results.md), with their commands", text)
         self.assertIn("| no-rotation | `--rotation_degrees=0` | 0 | 99.00 | 99.20 | 0 of 1 |",
                       report.results_page(self.results))
 
@@ -181,7 +181,7 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("on the seeds both ran, today's m4 recipe (chosen) has a higher mean of the "
                       "last 4 epochs than 1 of the 1 other held-out runs and a lower final "
                       "loss than 1 of them.", text)
-        self.assertIn("- The 2 held-out runs are a table in [docs/results.md](docs/results.md)",
+        self.assertIn("- The 2 held-out runs are tables in [docs/results.md](docs/results.md)",
                       text)
         page = report.results_page(self.results)
         self.assertIn("## m4: held-out comparison", page)
