@@ -52,6 +52,12 @@ def within_spread(first, second):
     return abs(spread(first)[0] - spread(second)[0]) <= max(spread(first)[1], spread(second)[1])
 
 
+def _verdict(keras, torch):
+    if min(len(keras), len(torch)) < 2:
+        return "one seed on a side: not judged"
+    return f"{'within' if within_spread(keras, torch) else 'beyond'} the spread"
+
+
 def comparison_table(results_dir, stages):
     """Per stage: the seed's claim, Keras and the PyTorch reference (their own default
     initialisations), best and last-4 means +- std over seeds, and the difference."""
@@ -69,8 +75,7 @@ def comparison_table(results_dir, stages):
             f"| {stage} | {len(pair[0]['runs'])} / {len(pair[1]['runs'])} | "
             f"{claim['best_test']:.2f} | {_pm(keras_seeds['best'])} | {_pm(torch_seeds['best'])} | "
             f"{_pm(keras_seeds['last4'])} | {_pm(torch_seeds['last4'])} | {difference:+.2f} "
-            f"({'within' if within_spread(keras_seeds['last4'], torch_seeds['last4']) else 'beyond'}"
-            " the spread) |")
+            f"({_verdict(keras_seeds['last4'], torch_seeds['last4'])}) |")
     return lines
 
 

@@ -47,6 +47,12 @@ class FidelityTest(unittest.TestCase):
         self.assertIn("matches it within the seeds' spread", fidelity.claim_sentence("m4", close))
         self.assertIsNone(fidelity.claim_sentence("m5", runs))
 
+    def test_a_row_with_one_seed_on_a_side_is_not_judged(self):
+        write_result(self.results / "m2", self.KERAS[:1], "keras")
+        write_result(self.results / "m2" / "torch", self.TORCH, "torch")
+        row = fidelity.comparison_table(self.results, ["m2"])[2]
+        self.assertTrue(row.endswith("| -0.18 (one seed on a side: not judged) |"), row)
+
     def test_one_seed_gets_no_verdict_on_spread(self):
         text = fidelity.claim_sentence("m4", [{"test_acc": [99.0, 99.1]}])
         self.assertIn("one seed here reaches 99.10%, which falls short of it by 0.30 points; one "
