@@ -29,6 +29,8 @@ train() { "$python" main.py --verbose=2 "${cluster[@]}" "$@"; }
 #   m1-m3 on seeds 0-2 here (delete their seed-0 runs first: they predate the recorded
 #   architecture, and a run folder of other settings is refused);
 #   the reference with Keras' initialisation (--init=keras): results/ablations/init-keras/.
+# So far m4's reference and ablation ran here; m3's reference ran alone with its line's command,
+# m2's alone with --threads=2 (each seeds.json records its command).
 m4() { train --stage=m4 --seeds=0,1,2 --output_dir=results; }
 fidelity_runs() {
   local stage
