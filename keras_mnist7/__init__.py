@@ -3,8 +3,16 @@
 `STAGES` and `load_mnist` load without TensorFlow; `build_model` brings Keras in on first use.
 """
 
-from keras_mnist7.data import load_mnist
-from keras_mnist7.stages import STAGES
+import os
+
+# TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512 VNNI or newer; on an
+# AVX2 CPU it falls back to Eigen's, which train these small convs 2-4 times slower
+# (docs/backends.md). Set before any module of this package imports Keras, hence TensorFlow;
+# TF_ENABLE_ONEDNN_OPTS=0 in the environment still turns them off.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+from keras_mnist7.data import load_mnist  # noqa: E402 (after the oneDNN switch)
+from keras_mnist7.stages import STAGES  # noqa: E402
 
 __all__ = ["STAGES", "build_model", "load_mnist"]
 

@@ -84,6 +84,8 @@ def versions():
             found[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             pass
+    if found["backend"] == "tensorflow":  # its kernels differ with it (keras_mnist7/__init__)
+        found["tf_onednn"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")
     return found
 
 
