@@ -20,13 +20,17 @@ import keras
 
 from keras_mnist7.artifacts import write_json, write_text
 from keras_mnist7.data import load_mnist
-from keras_mnist7.environment import cpu_name, describe_device, versions
+from keras_mnist7.environment import accelerators, cpu_name, describe_device, versions
 from keras_mnist7.run_spec import RunSpec, resolve_input
 from keras_mnist7.stages import get_stage
 
 BACKENDS = ("tensorflow", "jax", "torch")
-# Levers measured on the TensorFlow backend, one at a time, against its default row.
-LEVERS = ("steps_per_execution=32", "mixed_bfloat16", "input=arrays")
+# Levers measured on the TensorFlow backend against its default row: one at a time, then the
+# two that changed no .keras file together. "oneDNN off" is what TensorFlow does by itself on
+# CPUs without AVX-512 VNNI (keras_mnist7/__init__ turns oneDNN on).
+LEVERS = ("steps_per_execution=32", "mixed_bfloat16", "input=arrays",
+          "input=arrays, steps_per_execution=32", "oneDNN off")
+LEVER_ENV = {"oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}}
 STAGE = "m4"
 TORCH_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "torch_reference.py"
 
@@ -56,20 +60,22 @@ class EpochTimes(keras.callbacks.Callback):
 
 def time_this_backend(epochs, lever=None):
     """Trains m4 for `epochs` in this process, as main.py would (no run files written), or
-    with one lever moved: "steps_per_execution=32" (32 training steps per call into the
-    compiled function), "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
-    weights) or "input=arrays" (rotation inside the compiled step instead of a tf.data map)."""
+    with levers moved (comma-separated): "steps_per_execution=32" (32 training steps per call
+    into the compiled function), "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
+    weights), "input=arrays" (rotation inside the compiled step instead of a tf.data map).
+    Levers that are environment variables (LEVER_ENV) are set by run_keras_backend."""
     # Imported here: training imports report, which imports this module for its table.
     from keras_mnist7.training import compiled_model, fit_inputs
 
-    if lever == "mixed_bfloat16":
+    moved = set((lever or "").split(", "))
+    if "mixed_bfloat16" in moved:
         keras.config.set_dtype_policy("mixed_bfloat16")
     recipe = get_stage(STAGE).recipe_with(epochs=epochs)
-    spec = RunSpec.of_stage(STAGE, "unused", recipe=recipe, input="arrays" if lever ==
-                            "input=arrays" else resolve_input("auto"))
+    spec = RunSpec.of_stage(STAGE, "unused", recipe=recipe, input="arrays" if "input=arrays"
+                            in moved else resolve_input("auto"))
     data = load_mnist()
     model = compiled_model(spec, len(data[0][0]),
-                           steps_per_execution=32 if lever == "steps_per_execution=32" else 1)
+                           steps_per_execution=32 if "steps_per_execution=32" in moved else 1)
     timer = EpochTimes()
     model.fit(**fit_inputs(spec, data), epochs=epochs, verbose=0,
               callbacks=[timer, keras.callbacks.LearningRateScheduler(recipe.learning_rate)])
@@ -112,10 +118,17 @@ def combine_rounds(rounds, reference=None):
     return row
 
 
+def lever_applies(lever):
+    """bfloat16 maths pays only where the hardware has it (AVX-512 BF16, a GPU); emulated on
+    an AVX2 CPU it would only cost the benchmark time."""
+    return "mixed_bfloat16" not in lever or "BF16" in cpu_name() or bool(accelerators())
+
+
 def run_keras_backend(backend, epochs, lever=None):
     code = ("import json; from keras_mnist7.speed import time_this_backend; "
             f"print('SPEED ' + json.dumps(time_this_backend({epochs}, {lever!r})))")
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2",
+           **LEVER_ENV.get(lever, {})}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=True)
     line = next(l for l in result.stdout.splitlines() if l.startswith("SPEED "))
@@ -166,7 +179,7 @@ def lever_sentence(report):
         return None
     parts = [f"{lever} {row['train_seconds'] / base['train_seconds'] - 1:+.0%} "
              f"({row['final_test_acc']:.2f}% test)" for lever, row in levers]
-    return (f"Levers, one at a time on the TensorFlow backend, against its {base['train_seconds']:.2f} s "
+    return (f"Levers on the TensorFlow backend, against its {base['train_seconds']:.2f} s "
             f"per training epoch ({base['final_test_acc']:.2f}% test): " + "; ".join(parts) + ".")
 
 
@@ -178,7 +191,7 @@ def speed_benchmark(epochs, results_dir, data_dir, threads=2, rounds=3):
     timers = [(f"keras {backend}" + (f", {lever}" if lever else ""),
                lambda backend=backend, lever=lever: run_keras_backend(backend, epochs, lever))
               for backend, lever in [(b, None) for b in BACKENDS] +
-              [("tensorflow", lever) for lever in LEVERS]
+              [("tensorflow", lever) for lever in LEVERS if lever_applies(lever)]
               if importlib.util.find_spec(backend) is not None]
     if importlib.util.find_spec("torch") is not None and TORCH_REFERENCE.is_file():
         timers.append(("pytorch reference", lambda: {

@@ -1,8 +1,11 @@
 """The speed benchmark's arithmetic and table (its timings are measured by --mode=speed, never
 asserted here)."""
 
+import json
 import unittest
+from unittest import mock
 
+from keras_mnist7 import speed
 from keras_mnist7.speed import combine_rounds, lever_sentence, speed_table, summarize
 
 
@@ -34,9 +37,30 @@ class SpeedTest(unittest.TestCase):
                            summarize("keras jax", self.EPOCHS, 60000),
                            summarize("keras tensorflow, mixed_bfloat16", faster, 60000)]}
         self.assertEqual(lever_sentence(report),
-                         "Levers, one at a time on the TensorFlow backend, against its 11.00 s "
+                         "Levers on the TensorFlow backend, against its 11.00 s "
                          "per training epoch (99.10% test): mixed_bfloat16 -25% (99.10% test).")
         self.assertIsNone(lever_sentence({"runs": report["runs"][:2]}))
+
+    def test_levers_reach_the_run_as_arguments_or_environment(self):
+        calls = []
+
+        def fake_run(command, env, **kwargs):
+            calls.append((command[-1], env))
+            return mock.Mock(stdout="SPEED " + json.dumps({"epochs": []}))
+
+        with mock.patch.object(speed.subprocess, "run", fake_run):
+            speed.run_keras_backend("tensorflow", 3, "oneDNN off")
+            speed.run_keras_backend("tensorflow", 3, "input=arrays, steps_per_execution=32")
+        self.assertEqual(calls[0][1]["TF_ENABLE_ONEDNN_OPTS"], "0")
+        self.assertIn("time_this_backend(3, 'input=arrays, steps_per_execution=32')", calls[1][0])
+        self.assertNotEqual(calls[1][1].get("TF_ENABLE_ONEDNN_OPTS"), "0")
+
+    def test_bfloat16_is_measured_only_where_the_hardware_has_it(self):
+        with mock.patch.object(speed, "accelerators", return_value=[]):
+            for cpu, applies in (("AMD EPYC, AVX2", False), ("AMD EPYC, AVX-512 with BF16", True)):
+                with mock.patch.object(speed, "cpu_name", return_value=cpu):
+                    self.assertEqual(speed.lever_applies("mixed_bfloat16"), applies)
+                    self.assertTrue(speed.lever_applies("input=arrays"))
 
     def test_rounds_give_medians_and_a_ratio_paired_round_by_round(self):
         def rounds(name, seconds):
