@@ -32,8 +32,9 @@ train() { "$python" main.py --verbose=2 "${cluster[@]}" "$@"; }
 # So far m4's reference and ablation ran here; m3's reference ran alone with its line's command,
 # m2's alone with --threads=2 (each seeds.json records its command). Later, two at a time on
 # one thread each: Keras m3 and m2, then the reference of m1 and Keras m1 (with TensorFlow's
-# oneDNN kernels on, as every run since records). The --init=torch lines of m1-m3 and the
-# --init=keras reference have not run.
+# oneDNN kernels on, as every run since records), then m1's two initialisation lines (its
+# --init=torch line and the --init=keras reference of m1). The --init=torch lines of m2-m3
+# and the --init=keras reference of m2-m4 have not run.
 m4() { train --stage=m4 --seeds=0,1,2 --output_dir=results; }
 fidelity_runs() {
   local stage
