@@ -6,7 +6,7 @@
 import os
 
 # TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512 VNNI or newer; on an
-# AVX2 CPU it falls back to Eigen's, which train these small convs 2-4 times slower
+# AVX2 CPU it falls back to Eigen's, which train m4 about 1.5 times slower
 # (docs/backends.md). Set before any module of this package imports Keras, hence TensorFlow;
 # TF_ENABLE_ONEDNN_OPTS=0 in the environment still turns them off.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")

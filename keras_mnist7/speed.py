@@ -26,7 +26,7 @@ from keras_mnist7.stages import get_stage
 
 BACKENDS = ("tensorflow", "jax", "torch")
 # Levers measured on the TensorFlow backend against its default row: one at a time, then the
-# two that changed no .keras file together. "oneDNN off" is what TensorFlow does by itself on
+# rotation inside the step with steps_per_execution together. "oneDNN off" is what TensorFlow does by itself on
 # CPUs without AVX-512 VNNI (keras_mnist7/__init__ turns oneDNN on).
 LEVERS = ("steps_per_execution=32", "mixed_bfloat16", "input=arrays",
           "input=arrays, steps_per_execution=32", "oneDNN off")

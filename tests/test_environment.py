@@ -30,7 +30,8 @@ class EnvironmentTest(unittest.TestCase):
             self.assertRegex(found[package], r"^\d+\.\d+")
 
     def test_importing_the_package_first_turns_tensorflows_onednn_on(self):
-        # TensorFlow leaves oneDNN off by itself on AVX2 CPUs, where it trains 2-4x slower.
+        # TensorFlow leaves oneDNN off by itself on AVX2 CPUs, where m4 trains about 1.5x
+        # slower (results/speed.json).
         code = ("import keras_mnist7.environment, tensorflow\n"
                 "from tensorflow.python.util import _pywrap_util_port as port\n"
                 "print(port.IsMklEnabled(), keras_mnist7.environment.versions()['tf_onednn'])")
