@@ -14,7 +14,7 @@ from keras_mnist7.stages import get_stage
 # Where each framework's runs of a stage are, with either initialisation: the stage's own runs
 # and their PyTorch reference, and the ablation that swaps the initialisation in each.
 VARIANTS = (("Keras", "{stage}"), ("PyTorch", "{stage}/torch"),
-            ("Keras", "ablations/init-torch/{stage}"),
+            ("Keras", "ablations/init-torch/{stage}"), ("Keras", "ablations/init-keras/{stage}"),
             ("PyTorch", "ablations/init-keras/{stage}/torch"))
 INIT_NAMES = {"keras": "Keras init", "torch": "PyTorch init"}
 

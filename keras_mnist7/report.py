@@ -239,6 +239,8 @@ def changes_from_stage(stage, result):
                                if name in ("bn_before_relu", "bn_momentum", "init") else
                                f"--plan={recorded_plan(architecture['plan'])}"
                                if name == "plan" else f"another {name}")
+    if result.get("input", "dataset") != "dataset":  # files before --input were fed by tf.data
+        changes.append(_flag("input", result["input"]))
     return " ".join(f"`{change}`" for change in changes) or f"none (today's {stage})"
 
 
@@ -474,10 +476,10 @@ def speed_section(results_dir):
     path = Path(results_dir) / "speed.json"
     if not path.is_file():
         return []
-    from keras_mnist7.speed import lever_sentence, speed_table
+    from keras_mnist7.speed import lever_sentence, speed_table, target_sentence
 
     report = json.loads(path.read_text())
-    levers = lever_sentence(report)
+    levers = " ".join(filter(None, [target_sentence(report), lever_sentence(report)]))
     variance = ("One run of each row: [how much runs vary on this machine]"
                 "(docs/backends.md#speed)." if report.get("rounds", 1) == 1 else "")
     return ["### Speed", f"`{report['command']}` -> `{path}`, one backend after the other: "
@@ -496,7 +498,8 @@ def results_page(results_dir="results"):
                   "The mean of each seed's last 4 test accuracies, mean ± sample std over seeds "
                   "(how many in brackets): this package and the PyTorch reference, each with "
                   "its own initialisation and with the other's (`--init`). The runs: "
-                  "`results/<stage>/torch/`, `results/ablations/init-torch/<stage>/`, "
+                  "`results/<stage>/torch/`, `results/ablations/init-torch/<stage>/` or "
+                  "`results/ablations/init-keras/<stage>/` (whichever is not the stage's default), "
                   "`results/ablations/init-keras/<stage>/torch/`.", "", *rows]
     lines += frontier_section(results_dir)
     for stage in STAGES:

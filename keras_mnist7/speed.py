@@ -183,6 +183,22 @@ def lever_sentence(report):
             f"per training epoch ({base['final_test_acc']:.2f}% test): " + "; ".join(parts) + ".")
 
 
+def target_sentence(report, target=0.8):
+    """Whether the fastest Keras row trains an epoch in at most `target` times the PyTorch
+    reference's, and whether the figures include a GPU."""
+    ratios = {row["name"]: row["ratio_to_pytorch"] for row in report["runs"]
+              if row["name"].startswith("keras") and "ratio_to_pytorch" in row}
+    if not ratios:
+        return None
+    fastest = min(ratios, key=ratios.get)
+    verdict = "met" if ratios[fastest] <= target else "not met"
+    gpu = ("" if "no GPU" not in report["machine"]["gpu"] else
+           " No GPU figure yet: no GPU machine has been lent to a run of this benchmark.")
+    return (f"Target, a Keras training epoch in at most {target:g} times the PyTorch "
+            f"reference's: {verdict} on this machine; the fastest Keras row ({fastest}) takes "
+            f"{ratios[fastest]:.2f} times." + gpu)
+
+
 def speed_benchmark(epochs, results_dir, data_dir, threads=2, rounds=3):
     """Every installed Keras backend and lever, then the PyTorch reference if torch is installed,
     in that order, `rounds` times over (one run's time on a shared machine says little: the

@@ -25,16 +25,19 @@ train() { "$python" main.py --verbose=2 "${cluster[@]}" "$@"; }
 # ran first, one at a time on both cores (the m4 group). The rest is the fidelity group: two
 # runs at a time, one thread each, in this order --
 #   the reference (--mode=torch, PyTorch's own initialisation): results/<stage>/torch/;
-#   this package with PyTorch's initialisation (--init=torch): results/ablations/init-torch/;
-#   m1-m3 on seeds 0-2 here (delete their seed-0 runs first: they predate the recorded
-#   architecture, and a run folder of other settings is refused);
-#   the reference with Keras' initialisation (--init=keras): results/ablations/init-keras/.
+#   this package with the other initialisation: results/ablations/init-torch/ (m2-m4) or
+#   results/ablations/init-keras/ (m1, which starts from PyTorch's since issue 16);
+#   the stage itself: results/<stage>/;
+#   the reference with Keras' initialisation: results/ablations/init-keras/<stage>/torch/.
 # So far m4's reference and ablation ran here; m3's reference ran alone with its line's command,
 # m2's alone with --threads=2 (each seeds.json records its command). Later, two at a time on
 # one thread each: Keras m3 and m2, then the reference of m1 and Keras m1 (with TensorFlow's
-# oneDNN kernels on, as every run since records), then m1's two initialisation lines (its
-# --init=torch line and the --init=keras reference of m1). The --init=torch lines of m2-m3
-# and the --init=keras reference of m2-m4 have not run.
+# oneDNN kernels on, as every run since records), then m1 with PyTorch's initialisation and the
+# --init=keras reference of m1. When m1's default became PyTorch's initialisation, its
+# Keras-init runs (recorded as `--stage=m1 --output_dir=results`, revision 9c5a1d9) moved to
+# results/ablations/init-keras/m1/, and `--stage=m1` reran alone, one thread: the same numbers
+# as its --init=torch ablation, which was then deleted. The --init=torch lines of m2-m3 and the
+# --init=keras reference of m2-m4 have not run.
 m4() { train --stage=m4 --seeds=0,1,2 --output_dir=results; }
 fidelity_runs() {
   local stage
@@ -43,10 +46,12 @@ fidelity_runs() {
   for stage in m3 m2 m1; do
     echo "--mode=torch --init=torch --stage=$stage --output_dir=results"
   done
-  for stage in m3 m2 m1; do
+  for stage in m3 m2; do
     echo "--init=torch --stage=$stage --output_dir=results/ablations/init-torch"
     echo "--stage=$stage --output_dir=results"
   done
+  echo "--init=keras --stage=m1 --output_dir=results/ablations/init-keras"
+  echo "--stage=m1 --output_dir=results"
   for stage in m1 m2 m3 m4; do
     echo "--mode=torch --init=keras --stage=$stage --output_dir=results/ablations/init-keras"
   done

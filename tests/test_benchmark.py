@@ -34,7 +34,7 @@ class RunSeedsTest(unittest.TestCase):
             self.assertEqual(len(run["epoch_seconds"]), 1)
         self.assertNotEqual(saved["runs"][0]["test_acc"], saved["runs"][1]["test_acc"])
         self.assertIn("| 3 |", (stage_dir / "seeds.md").read_text())
-        self.assertEqual(saved["evaluated_on"], "the test set")
+        self.assertEqual((saved["evaluated_on"], saved["input"]), ("the test set", "dataset"))
         self.assertEqual(len(saved["runs"][0]["test_loss"]), 1)
 
     def test_a_held_out_benchmark_with_another_bn_order_says_so(self):

@@ -66,6 +66,16 @@ class FidelityTest(unittest.TestCase):
         self.assertEqual(rows[2], "| m4 | 99.23 ± 0.08 (3) | 99.43 ± 0.03 (3) | – | "
                                   "99.43 ± 0.03 (3) |")
 
+    def test_a_stage_that_defaults_to_torch_init_finds_its_keras_init_ablation(self):
+        write_result(self.results / "m1", self.TORCH, "torch")
+        write_result(self.results / "m1" / "torch", self.TORCH, "torch")
+        write_result(self.results / "ablations" / "init-keras" / "m1", self.KERAS, "keras")
+        rows = fidelity.init_table(self.results, ["m1"])
+        self.assertEqual(rows[2], "| m1 | 99.23 ± 0.08 (3) | 99.43 ± 0.03 (3) | – | "
+                                  "99.43 ± 0.03 (3) |")
+        keras_own, _ = fidelity.reference_pair(self.results, "m1")
+        self.assertEqual(keras_own["architecture"]["init"], "torch")
+
 
 if __name__ == "__main__":
     unittest.main()

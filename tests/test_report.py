@@ -158,6 +158,10 @@ class WriteupTest(unittest.TestCase):
         same = {"recipe": dataclasses.asdict(stage.recipe),
                 "architecture": report.asdict_json(stage.architecture)}
         self.assertEqual(report.changes_from_stage("m5", same), "none (today's m5)")
+        self.assertEqual(report.changes_from_stage("m5", {**same, "input": "dataset"}),
+                         "none (today's m5)")
+        self.assertEqual(report.changes_from_stage("m5", {**same, "input": "arrays"}),
+                         "`--input=arrays`")
         other_plan = {**same, "architecture": {**same["architecture"], "plan": [
             {"filters": 8, "kernel_size": 3, "padding": "valid", "activation": True}, "pool",
             {"filters": 10, "kernel_size": 1, "padding": "same", "activation": False}]}}

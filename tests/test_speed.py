@@ -6,7 +6,8 @@ import unittest
 from unittest import mock
 
 from keras_mnist7 import speed
-from keras_mnist7.speed import combine_rounds, lever_sentence, speed_table, summarize
+from keras_mnist7.speed import (combine_rounds, lever_sentence, speed_table, summarize,
+                                target_sentence)
 
 
 class SpeedTest(unittest.TestCase):
@@ -40,6 +41,21 @@ class SpeedTest(unittest.TestCase):
                          "Levers on the TensorFlow backend, against its 11.00 s "
                          "per training epoch (99.10% test): mixed_bfloat16 -25% (99.10% test).")
         self.assertIsNone(lever_sentence({"runs": report["runs"][:2]}))
+
+    def test_the_target_sentence_names_the_fastest_keras_row_and_a_missing_gpu(self):
+        runs = [{"name": "keras tensorflow", "ratio_to_pytorch": 1.79},
+                {"name": "keras tensorflow, input=arrays", "ratio_to_pytorch": 1.35},
+                {"name": "pytorch reference", "ratio_to_pytorch": 1.0}]
+        text = target_sentence({"machine": {"gpu": "CPU (EPYC), no GPU visible"}, "runs": runs})
+        self.assertEqual(text, "Target, a Keras training epoch in at most 0.8 times the PyTorch "
+                               "reference's: not met on this machine; the fastest Keras row "
+                               "(keras tensorflow, input=arrays) takes 1.35 times. No GPU "
+                               "figure yet: no GPU machine has been lent to a run of this "
+                               "benchmark.")
+        runs[1]["ratio_to_pytorch"] = 0.75
+        self.assertIn(": met on this machine", target_sentence({"machine": {"gpu": "H100"},
+                                                                 "runs": runs}))
+        self.assertIsNone(target_sentence({"machine": {"gpu": "-"}, "runs": runs[2:]}))
 
     def test_levers_reach_the_run_as_arguments_or_environment(self):
         calls = []

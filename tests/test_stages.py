@@ -112,6 +112,12 @@ class RegistryTest(unittest.TestCase):
         for stage in STAGES:
             self.assertTrue(get_stage(stage).target)
 
+    def test_only_m1_starts_from_pytorchs_initialisation(self):
+        # Without BatchNorm, the initial scale is what closes m1's gap to PyTorch (issue 16).
+        self.assertEqual({s: get_stage(s).architecture.init for s in STAGES},
+                         {"m1": "torch", "m2": "keras", "m3": "keras", "m4": "keras",
+                          "m5": "keras"})
+
     def test_step_decay_is_pytorch_steplr(self):
         recipe = get_stage("m4").recipe
         lrs = [recipe.learning_rate(epoch) for epoch in range(15)]
