@@ -36,7 +36,8 @@ train() { "$python" main.py --verbose=2 "${cluster[@]}" "$@"; }
 # --init=keras reference of m1. When m1's default became PyTorch's initialisation, its
 # Keras-init runs (recorded as `--stage=m1 --output_dir=results`, revision 9c5a1d9) moved to
 # results/ablations/init-keras/m1/, and `--stage=m1` reran alone, one thread: the same numbers
-# as its --init=torch ablation, which was then deleted. The --init=torch lines of m2-m3 and the
+# as its --init=torch ablation, which was then deleted. Its runs record 51d1717+dirty: the
+# uncommitted change was that default, committed next (eba7563). The --init=torch lines of m2-m3 and the
 # --init=keras reference of m2-m4 have not run.
 m4() { train --stage=m4 --seeds=0,1,2 --output_dir=results; }
 fidelity_runs() {
