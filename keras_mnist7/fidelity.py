@@ -89,6 +89,25 @@ def reference_pair(results_dir, stage):
     return None if keras_own is None or reference is None else (keras_own, reference)
 
 
+def init_ablation_sentence(results_dir, stages):
+    """Each stage's Keras run with the initialisation it does not default to, against the
+    reference: what the initialisation alone moves, in one sentence (None if none has run)."""
+    parts = []
+    for stage in stages:
+        pair = reference_pair(results_dir, stage)
+        own_init = get_stage(stage).architecture.init
+        other = next((r for fw, init, folder, r in load_variants(results_dir, stage)
+                      if fw == "Keras" and init != own_init), None)
+        if pair is None or other is None:
+            continue
+        swapped, reference = (per_seed(r["runs"])["last4"] for r in (other, pair[1]))
+        parts.append(f"{stage} with {INIT_NAMES[other['architecture']['init']]} instead of "
+                     f"{INIT_NAMES[own_init]} reads {_pm(swapped)}, "
+                     f"{spread(swapped)[0] - spread(reference)[0]:+.2f} against the reference "
+                     f"({_verdict(swapped, reference)})")
+    return ("The initialisation alone, last 4 epochs: " + "; ".join(parts) + ".") if parts else None
+
+
 def init_table(results_dir, stages):
     """Last-4 means +- std of every framework x initialisation that has run, one row a stage:
     whether the results group by framework or by initialisation."""

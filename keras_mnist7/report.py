@@ -464,11 +464,13 @@ def reference_section(results_dir):
     rows = fidelity.comparison_table(results_dir, STAGES)
     if len(rows) <= 2:
         return []
-    return ["### Against PyTorch", "The same networks, data, rotation and recipes trained by "
-            "the PyTorch reference (`python main.py --mode=torch --init=torch`, PyTorch's own "
-            "initialisation) beside this package; mean ± sample std over seeds, a difference "
-            "within the spread when no larger than the larger std. Why they differ: "
-            "[docs/fidelity.md](docs/fidelity.md).", "\n".join(rows)]
+    intro = ("The same networks, data, rotation and recipes trained by the PyTorch reference "
+             "(`python main.py --mode=torch --init=torch`, PyTorch's own initialisation) beside "
+             "this package; mean ± sample std over seeds, a difference within the spread when "
+             "no larger than the larger std. Why they differ: [docs/fidelity.md]"
+             "(docs/fidelity.md).")
+    return ["### Against PyTorch", " ".join(filter(None, [
+        intro, fidelity.init_ablation_sentence(results_dir, STAGES)])), "\n".join(rows)]
 
 
 def speed_section(results_dir):
