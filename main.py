@@ -93,7 +93,7 @@ flags.DEFINE_string("plan", None,
 flags.DEFINE_enum("init", None, ["keras", "torch"],
                   "How conv weights start: keras (Keras' defaults: Glorot-uniform kernels, zero "
                   "biases) or torch (PyTorch's Conv2d defaults, uniform in +-1/sqrt(fan_in)). "
-                  "Unset: the stage's own (keras).")
+                  "Unset: the stage's own (torch for m1, keras for the others).")
 flags.DEFINE_float("bn_momentum", None,
                    "Keras momentum of BatchNorm's moving statistics (stage default: 0.9, PyTorch's "
                    "0.1).")

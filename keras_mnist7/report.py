@@ -46,8 +46,8 @@ def schedule_text(recipe):
 def stage_table(stages=STAGES):
     """One row per stage: params as Keras and PyTorch count them, receptive field, recipe."""
     lines = ["| stage | trainable | non-trainable | total | RF | recipe | epochs | batch | "
-             "dropout | rotation |",
-             "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|"]
+             "dropout | rotation | init |",
+             "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|---|"]
     for name in stages:
         model, recipe = build_model(name), get_stage(name).recipe
         params = param_counts(model)
@@ -56,7 +56,8 @@ def stage_table(stages=STAGES):
         lines.append(
             f"| {name} | {params['trainable']:,} | {params['non_trainable']:,} | "
             f"{params['total']:,} | {receptive_field(model)} | {schedule_text(recipe)} | "
-            f"{recipe.epochs} | {recipe.batch_size} | {dropout} | {rotation} |")
+            f"{recipe.epochs} | {recipe.batch_size} | {dropout} | {rotation} | "
+            f"{get_stage(name).architecture.init} |")
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from keras_mnist7 import build_model, report
 from keras_mnist7.stages import get_stage
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 class ModelReportTest(unittest.TestCase):
     def test_shows_summary_both_param_counts_and_the_rf_table(self):
@@ -25,9 +27,12 @@ class StageTableTest(unittest.TestCase):
         self.assertEqual(len(rows), 2 + 5)
         self.assertTrue(rows[2].startswith("| m1 | 1,622 | 0 | 1,622 | 10 | "))
         self.assertIn("| m4 | 7,905 | 170 | 8,075 | 38 | SGD(m=0.9) lr 0.05, x0.1 every 6 epochs | "
-                      "15 | 128 | 0.05 | +-8 deg |", rows[5])
+                      "15 | 128 | 0.05 | +-8 deg | keras |", rows[5])
         self.assertIn("| m5 | 7,742 | 164 | 7,906 | 18 | SGD(m=0.9, wd=0.0005) lr 0 -> 0.025 in 2 "
-                      "epochs, cosine to 0 | 15 | 32 | 0.05 | - |", rows[6])
+                      "epochs, cosine to 0 | 15 | 32 | 0.05 | - | keras |", rows[6])
+        self.assertTrue(rows[2].endswith("| torch |"))
+        # docs/stages.md shows the table as the registry has it today
+        self.assertIn("\n".join(rows), (ROOT / "docs" / "stages.md").read_text())
 
 
 
