@@ -486,7 +486,9 @@ def speed_section(results_dir):
     variance = ("One run of each row: [how much runs vary on this machine]"
                 "(docs/backends.md#speed)." if report.get("rounds", 1) == 1 else "")
     return ["### Speed", f"`{report['command']}` -> `{path}`, one backend after the other: "
-            + speed_table(report), " ".join(filter(None, [levers, variance]))]
+            + speed_table(report), " ".join(filter(None, [
+                levers, variance, "Which levers are kept, and the faster path's accuracy over 15 "
+                "epochs: [docs/backends.md](docs/backends.md#what-is-kept)."]))]
 
 
 def results_page(results_dir="results"):
