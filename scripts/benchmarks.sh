@@ -120,9 +120,12 @@ holdout() {
 # on held-out images (results/holdout-m6/<name>/m5/, points of the frontier), first on a few
 # seeds, one thread each beside another run. 4864-rf18: m5's shape with 8 and 12 channels
 # where m5 has 10 and 16; 4864-rf24: a second pool before the last 3x3 conv (padded). rf24
-# read higher than rf18 on seeds 0-2, and went on to seeds 3-4.
+# read higher than rf18 on seeds 0-2, and went on to seeds 3-4. Then two one-seed probes ran side
+# by side: rf24 with 9 channels in the first conv (4,985 params), and rf24 without dropout.
 SMALL=("0,1,2 4864-rf18 --plan=8v,12v,P,8x1,12v,12v,12v,10x1l"
-       "0,1,2,3,4 4864-rf24 --plan=8v,12v,P,8x1,12v,12v,P,12,10x1l")
+       "0,1,2,3,4 4864-rf24 --plan=8v,12v,P,8x1,12v,12v,P,12,10x1l"
+       "0 4985-rf24 --plan=9v,12v,P,8x1,12v,12v,P,12,10x1l"
+       "0 4864-rf24+dropout-0 --plan=8v,12v,P,8x1,12v,12v,P,12,10x1l --dropout=0")
 small() {
   local run
   for run in "${SMALL[@]}"; do
