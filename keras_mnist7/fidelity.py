@@ -96,7 +96,7 @@ def init_ablation_sentence(results_dir, stages):
     for stage in stages:
         pair = reference_pair(results_dir, stage)
         own_init = get_stage(stage).architecture.init
-        other = next((r for fw, init, folder, r in load_variants(results_dir, stage)
+        other = next((r for fw, init, _, r in load_variants(results_dir, stage)
                       if fw == "Keras" and init != own_init), None)
         if pair is None or other is None:
             continue

@@ -49,7 +49,8 @@ def stage_table(stages=STAGES):
              "dropout | rotation | init |",
              "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|---|"]
     for name in stages:
-        model, recipe = build_model(name), get_stage(name).recipe
+        model, stage = build_model(name), get_stage(name)
+        recipe = stage.recipe
         params = param_counts(model)
         dropout = "-" if recipe.dropout is None else f"{recipe.dropout:g}"
         rotation = f"+-{recipe.rotation_degrees:g} deg" if recipe.rotation_degrees else "-"
@@ -57,7 +58,7 @@ def stage_table(stages=STAGES):
             f"| {name} | {params['trainable']:,} | {params['non_trainable']:,} | "
             f"{params['total']:,} | {receptive_field(model)} | {schedule_text(recipe)} | "
             f"{recipe.epochs} | {recipe.batch_size} | {dropout} | {rotation} | "
-            f"{get_stage(name).architecture.init} |")
+            f"{stage.architecture.init} |")
     return "\n".join(lines)
 
 
