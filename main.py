@@ -87,8 +87,9 @@ flags.DEFINE_bool("bn_before_relu", None,
                   "unset: the stage's own order.")
 flags.DEFINE_string("plan", None,
                     "Another plan of convs and pools for the stage, one item per comma: P a "
-                    "2x2 max-pool, N a 3x3 padded conv of N filters, suffixes v unpadded, xK "
-                    "a KxK kernel, l linear (no ReLU, no BN); the last conv has 10 filters. "
+                    "2x2 max-pool, N a 3x3 padded conv of N filters, suffixes (in this order) "
+                    "xK a KxK kernel, s separable (depthwise then pointwise), v unpadded, l "
+                    "linear (no ReLU, no BN); the last conv has 10 filters. "
                     "m5: 10v,16v,P,8x1,16v,16v,16v,10x1l. Unset: the stage's own.")
 flags.DEFINE_enum("init", None, ["keras", "torch"],
                   "How conv weights start: keras (Keras' defaults: Glorot-uniform kernels, zero "

@@ -17,12 +17,17 @@ INITS = ("keras", "torch")
 
 @dataclasses.dataclass(frozen=True)
 class Conv:
-    """One conv layer of a plan; `activation=False` leaves it linear (no ReLU, no BN)."""
+    """One conv layer of a plan; `activation=False` leaves it linear (no ReLU, no BN).
+
+    `separable`: a depthwise KxK conv then a pointwise 1x1 (Keras' SeparableConv2D): C*K*K + C*F
+    weights instead of C*K*K*F, so a small budget buys wider layers.
+    """
 
     filters: int
     kernel_size: int = 3
     padding: str = "same"
     activation: bool = True
+    separable: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +51,8 @@ class Architecture:
         if self.init not in INITS:
             raise ValueError(f"--init must be one of {', '.join(INITS)}, got {self.init}")
         convs = [item for item in self.plan if item != POOL]
+        if self.init == "torch" and any(conv.separable for conv in convs):
+            raise ValueError("--init=torch covers plain convs only, not separable ones")
         if not convs or convs[-1].filters != NUM_CLASSES:
             raise ValueError(f"the last conv of a plan must have {NUM_CLASSES} filters")
         size = IMAGE_SIZE
@@ -58,9 +65,10 @@ class Architecture:
 
 
 # --plan's notation, one item per comma: "P" a 2x2 max-pool; "16" a 3x3 conv of 16 filters,
-# padded ("same"); suffixes "v" unpadded ("valid"), "x1" a 1x1 kernel, "l" linear (no ReLU, no
-# BN). m5's plan reads 10v,16v,P,8x1,16v,16v,16v,10x1l.
-_ITEM = re.compile(r"(\d+)(x(\d+))?(v?)(l?)")
+# padded ("same"); suffixes "x1" a 1x1 kernel, "s" separable (depthwise then pointwise), "v"
+# unpadded ("valid"), "l" linear (no ReLU, no BN), in that order. m5's plan reads
+# 10v,16v,P,8x1,16v,16v,16v,10x1l.
+_ITEM = re.compile(r"(\d+)(x(\d+))?(s?)(v?)(l?)")
 
 
 def parse_plan(text):
@@ -72,11 +80,11 @@ def parse_plan(text):
             plan.append(POOL)
         elif match and int(match[1]) >= 1 and int(match[3] or 3) >= 1:
             plan.append(Conv(int(match[1]), int(match[3] or 3),
-                             "valid" if match[4] else "same", not match[5]))
+                             "valid" if match[5] else "same", not match[6], bool(match[4])))
         else:
             raise ValueError(f"--plan: cannot read {item!r} in {text!r}; write e.g. "
                              "10v,16v,P,8x1,16v,16v,16v,10x1l (P pool; N a 3x3 conv of N "
-                             "filters; v unpadded, xK a KxK kernel, l linear)")
+                             "filters; xK a KxK kernel, s separable, v unpadded, l linear)")
     return tuple(plan)
 
 
@@ -84,5 +92,6 @@ def format_plan(plan):
     """--plan's notation of a plan: parse_plan(format_plan(plan)) == plan."""
     return ",".join("P" if item == POOL else
                     f"{item.filters}{'' if item.kernel_size == 3 else f'x{item.kernel_size}'}"
-                    f"{'v' if item.padding == 'valid' else ''}{'' if item.activation else 'l'}"
+                    f"{'s' if item.separable else ''}{'v' if item.padding == 'valid' else ''}"
+                    f"{'' if item.activation else 'l'}"
                     for item in plan)

@@ -47,12 +47,17 @@ def conv_initializers(init, fan_in):
 
 def conv_block(x, filters, index, *, kernel_size=3, padding="same", use_bias=True,
                batch_norm=True, activation=True, bn_momentum=BN_MOMENTUM, bn_before_relu=False,
-               init="keras"):
+               init="keras", separable=False):
     """conv -> ReLU -> BatchNorm, the seed's order, or conv -> BatchNorm -> ReLU with
-    `bn_before_relu`; one layer per table row. `init`: see conv_initializers."""
-    fan_in = kernel_size * kernel_size * x.shape[-1]
-    x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
-                      name=f"conv{index}", **conv_initializers(init, fan_in))(x)
+    `bn_before_relu`; one layer per table row. `init`: see conv_initializers (Keras' defaults
+    for a separable conv: depthwise then pointwise, one layer)."""
+    if separable:
+        x = layers.SeparableConv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
+                                   name=f"conv{index}")(x)
+    else:
+        fan_in = kernel_size * kernel_size * x.shape[-1]
+        x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
+                          name=f"conv{index}", **conv_initializers(init, fan_in))(x)
     relu = layers.ReLU(name=f"relu{index}") if activation else None
     bn = (layers.BatchNormalization(momentum=bn_momentum, epsilon=BN_EPSILON, name=f"bn{index}")
           if batch_norm else None)

@@ -26,7 +26,8 @@ def build_network(architecture, name, dropout=None, augmentation=()):
                        use_bias=architecture.use_bias,
                        batch_norm=architecture.batch_norm and item.activation,
                        activation=item.activation, bn_momentum=architecture.bn_momentum,
-                       bn_before_relu=architecture.bn_before_relu, init=architecture.init)
+                       bn_before_relu=architecture.bn_before_relu, init=architecture.init,
+                       separable=item.separable)
     return keras.Model(pixels, gap_softmax_head(x), name=name)
 
 

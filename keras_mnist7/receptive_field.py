@@ -9,7 +9,7 @@ from keras import layers
 
 
 def _kernel_and_stride(layer):
-    if isinstance(layer, layers.Conv2D):
+    if isinstance(layer, (layers.Conv2D, layers.SeparableConv2D)):
         return layer.dilation_rate[0] * (layer.kernel_size[0] - 1) + 1, layer.strides[0]
     if isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
         return layer.pool_size[0], layer.strides[0]

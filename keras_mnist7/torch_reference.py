@@ -40,20 +40,26 @@ class Network(nn.Module):
                 if dropout is not None:
                     layers.append(nn.Dropout(dropout))
                 continue
-            conv = nn.Conv2d(channels, item.filters, item.kernel_size,
-                             padding="same" if item.padding == "same" else 0,
-                             bias=architecture.use_bias)
-            if architecture.init == "keras":  # Keras' Glorot-uniform kernel, zero bias
-                nn.init.xavier_uniform_(conv.weight)
-                if conv.bias is not None:
-                    nn.init.zeros_(conv.bias)
-            block = [conv]
+            padding = "same" if item.padding == "same" else 0
+            if item.separable:  # Keras' SeparableConv2D: depthwise, then pointwise with the bias
+                convs = [nn.Conv2d(channels, channels, item.kernel_size, padding=padding,
+                                   groups=channels, bias=False),
+                         nn.Conv2d(channels, item.filters, 1, bias=architecture.use_bias)]
+            else:
+                convs = [nn.Conv2d(channels, item.filters, item.kernel_size, padding=padding,
+                                   bias=architecture.use_bias)]
+            for conv in convs:
+                if architecture.init == "keras":  # Keras' Glorot-uniform kernel, zero bias
+                    nn.init.xavier_uniform_(conv.weight)
+                    if conv.bias is not None:
+                        nn.init.zeros_(conv.bias)
+            block = [*convs]
             if item.activation:
                 block.append(nn.ReLU())
                 if architecture.batch_norm:
                     bn = nn.BatchNorm2d(item.filters, eps=BN_EPSILON,
                                         momentum=1.0 - architecture.bn_momentum)
-                    block.insert(1 if architecture.bn_before_relu else 2, bn)
+                    block.insert(len(convs) + (0 if architecture.bn_before_relu else 1), bn)
             layers += block
             channels = item.filters
         self.features = nn.Sequential(*layers)

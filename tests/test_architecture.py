@@ -22,6 +22,11 @@ class ArchitectureTest(unittest.TestCase):
             Architecture(plan=(Conv(8), *[POOL] * 5, Conv(10)))
         Architecture(plan=(Conv(8), *[POOL] * 4, Conv(10)))  # 1x1 is still an image
 
+    def test_torch_initialisation_is_refused_for_separable_convs(self):
+        with self.assertRaisesRegex(ValueError, "--init=torch covers plain convs only"):
+            Architecture(plan=(Conv(8, separable=True), Conv(10)), init="torch")
+        Architecture(plan=(Conv(8), Conv(10)), init="torch")
+
 
 class PlanNotationTest(unittest.TestCase):
     def test_every_stage_plan_reads_back(self):
@@ -34,9 +39,13 @@ class PlanNotationTest(unittest.TestCase):
     def test_each_suffix(self):
         self.assertEqual(parse_plan("16, p ,8x1v,10x1l"),
                          (Conv(16), POOL, Conv(8, 1, "valid"), Conv(10, 1, activation=False)))
+        plan = parse_plan("24sv,12x5s,10x1l")
+        self.assertEqual(plan, (Conv(24, padding="valid", separable=True),
+                                Conv(12, 5, separable=True), Conv(10, 1, activation=False)))
+        self.assertEqual(format_plan(plan), "24sv,12x5s,10x1l")
 
     def test_unreadable_items_are_one_line_errors(self):
-        for text in ("10q", "", "16,,10", "x3", "0,10", "10x0"):
+        for text in ("10q", "", "16,,10", "x3", "0,10", "10x0", "16vs", "16ss"):
             with self.subTest(text=text), self.assertRaisesRegex(ValueError, "--plan: cannot"):
                 parse_plan(text)
 

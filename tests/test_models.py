@@ -37,6 +37,12 @@ class BuildNetworkTest(unittest.TestCase):
         self.assertEqual(param_counts(model),
                          {"trainable": 100 + 20, "non_trainable": 20, "total": 140})
 
+    def test_a_separable_conv_is_one_layer_of_depthwise_and_pointwise_weights(self):
+        model = build_network(Architecture(plan=(Conv(4), Conv(10, separable=True)),
+                                           use_bias=False), name="separable")
+        self.assertIsInstance(model.get_layer("conv2"), layers.SeparableConv2D)
+        # conv1 9*4 + BN 4*4; conv2 depthwise 9*4 + pointwise 4*10 + BN 4*10.
+        self.assertEqual(param_counts(model)["total"], 36 + 16 + 36 + 40 + 40)
 
     def test_build_model_dropout_override(self):
         model = build_model("m2", dropout=0.2)

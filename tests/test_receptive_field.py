@@ -28,6 +28,11 @@ class ReceptiveFieldTest(unittest.TestCase):
         rows = receptive_field_table(keras.Model(inputs, x))
         self.assertEqual([(r["rf"], r["jump"]) for r in rows], [(3, 2), (3 + 4 * 2, 2)])
 
+    def test_a_separable_conv_widens_the_field_like_its_kernel(self):
+        inputs = keras.Input((28, 28, 1))
+        x = layers.SeparableConv2D(2, 5, name="s")(inputs)
+        self.assertEqual(receptive_field(keras.Model(inputs, x)), 5)
+
 
 if __name__ == "__main__":
     unittest.main()

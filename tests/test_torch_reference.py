@@ -1,3 +1,4 @@
+import dataclasses
 import importlib.util
 import json
 import math
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_mnist7.architecture import Architecture, parse_plan
 from keras_mnist7.stages import STAGES, check_torch_recipe, get_stage
 from tests.helpers import mnist_subset, run_python
 
@@ -17,16 +19,27 @@ def copy_weights(model, network):
     """The Keras model's weights into the PyTorch network, layer by layer in plan order."""
     import torch
 
-    convs = [l for l in model.layers if l.name.startswith("conv")]
+    import keras
+
+    # Keras kernels [k, k, in, out] to PyTorch's [out, in, k, k]; a depthwise kernel
+    # [k, k, channels, 1] to [channels, 1, k, k]. A separable conv is two PyTorch convs.
+    kernels, biases = [], {}
+    for conv in (l for l in model.layers if l.name.startswith("conv")):
+        if isinstance(conv, keras.layers.SeparableConv2D):
+            kernels += [conv.depthwise_kernel.numpy().transpose(2, 3, 0, 1),
+                        conv.pointwise_kernel.numpy().transpose(3, 2, 0, 1)]
+        else:
+            kernels.append(conv.kernel.numpy().transpose(3, 2, 0, 1))
+        if conv.use_bias:
+            biases[len(kernels) - 1] = conv.bias.numpy()
     bns = {l.name[2:]: l for l in model.layers if l.name.startswith("bn")}
     torch_convs = [m for m in network.modules() if isinstance(m, torch.nn.Conv2d)]
     torch_bns = [m for m in network.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
-        for conv, torch_conv in zip(convs, torch_convs, strict=True):
-            kernel, *bias = [np.asarray(w) for w in conv.weights]
-            torch_conv.weight.copy_(torch.tensor(kernel.transpose(3, 2, 0, 1)))
-            if bias:
-                torch_conv.bias.copy_(torch.tensor(bias[0]))
+        for index, (kernel, torch_conv) in enumerate(zip(kernels, torch_convs, strict=True)):
+            torch_conv.weight.copy_(torch.tensor(kernel))
+            if index in biases:
+                torch_conv.bias.copy_(torch.tensor(biases[index]))
         for bn, torch_bn in zip(bns.values(), torch_bns, strict=True):
             gamma, beta, mean, variance = [torch.tensor(np.asarray(w)) for w in bn.weights]
             torch_bn.weight.copy_(gamma), torch_bn.bias.copy_(beta)
@@ -48,13 +61,17 @@ class NetworkTest(unittest.TestCase):
     def test_same_weights_give_the_same_probabilities_as_keras(self):
         import torch
 
-        from keras_mnist7.models import build_model
+        from keras_mnist7.models import build_network
         from keras_mnist7.torch_reference import Network
 
         (x, _), _ = mnist_subset(64, 1)
-        for stage in ("m1", "m4", "m5"):  # no BN; ReLU -> BN with biases; BN -> ReLU, valid
-            spec = get_stage(stage)
-            model = build_model(stage)
+        separable = Architecture(plan=parse_plan("8v,P,12sv,12s,10x1l"), bn_before_relu=True)
+        # no BN; ReLU -> BN with biases; BN -> ReLU, valid; separable convs with biases
+        for stage in ("m1", "m4", "m5", "separable"):
+            spec = get_stage("m5") if stage == "separable" else get_stage(stage)
+            if stage == "separable":
+                spec = dataclasses.replace(spec, architecture=separable)
+            model = build_network(spec.architecture, stage, spec.recipe.dropout)
             # Moving statistics away from 0 / 1, so that eval-mode BN is really compared.
             for bn in (l for l in model.layers if l.name.startswith("bn")):
                 bn.moving_mean.assign(np.full(bn.moving_mean.shape, 0.3, "float32"))
