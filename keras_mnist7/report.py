@@ -138,19 +138,26 @@ def _pct(values):
     return ", ".join(f"{v:.2f}" for v in values)
 
 
-def fit_sentence(train_mean, test_mean):
-    """Under- or over-fitting, from train and test accuracy averaged over the last 4 epochs."""
+def fit_sentence(train_mean, test_mean, recipe):
+    """Under- or over-fitting, from train and test accuracy averaged over the last 4 epochs.
+
+    Keras' train accuracy is a mean over each epoch while the weights still move, with the
+    recipe's (recorded, a dict) dropout and augmentation on: it reads low against test.
+    """
     gap = train_mean - test_mean
-    where = f"over the last 4 epochs, train averages {train_mean:.2f}% and test {test_mean:.2f}%"
+    where = f"Over the last 4 epochs, train averages {train_mean:.2f}% and test {test_mean:.2f}%"
+    on = [name for name, key in (("dropout", "dropout"), ("rotation", "rotation_degrees"),
+                                 ("translation", "translation_pixels")) if recipe.get(key)]
+    measured = "averaged over each epoch as it trained" + (f", with {' and '.join(on)} on"
+                                                           if on else "")
     if gap < 0:
-        return (f"{where[0].upper()}{where[1:]}: train (measured with dropout and augmentation "
-                f"on) stays {-gap:.2f} points below test, so no over-fitting; what holds the "
-                "network back is capacity or what makes training harder (under-fitting).")
+        return (f"{where}: train ({measured}) stays {-gap:.2f} points below test, so no "
+                "over-fitting; what holds the network back is capacity or what makes training "
+                "harder (under-fitting).")
     if gap < 0.3:
-        return (f"{where[0].upper()}{where[1:]}: train (measured as it trained, with dropout on) "
-                f"is {gap:.2f} points above test, a small gap: little over-fitting.")
-    return (f"{where[0].upper()}{where[1:]}: train is {gap:.2f} points above test, the "
-            "network starts to over-fit.")
+        return (f"{where}: train ({measured}) is {gap:.2f} points above test, a small gap: "
+                "little over-fitting.")
+    return f"{where}: train is {gap:.2f} points above test, the network starts to over-fit."
 
 
 def stability_sentence(stats):
@@ -390,7 +397,8 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
         "", f"![{stage} curves, seed {first['seed']}]({image_prefix}{result['curves']})",
     ]
     last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-4:])
-    analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc")),
+    analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc"),
+                             with_defaults(Recipe, result.get("recipe") or {})),
                 stability_sentence(stats), bar_sentence(stats),
                 margin_sentence(spec.margin, stats),
                 fidelity.claim_sentence(stage, result["runs"], reference and reference["runs"]),

@@ -118,9 +118,15 @@ class WriteupTest(unittest.TestCase):
     def test_unmet_bar_is_said_plainly(self):
         stats = [report.seed_stats({"test_acc": [99.0, 99.3, 99.2, 99.35, 99.3]})]
         self.assertIn("No epoch of any seed reaches 99.40%", report.bar_sentence(stats))
-        self.assertIn("starts to over-fit", report.fit_sentence(99.9, 99.2))
-        self.assertIn("0.11 points above test, a small gap", report.fit_sentence(99.58, 99.47))
-        self.assertIn("stays 0.10 points below test", report.fit_sentence(99.0, 99.1))
+        plain, m3 = {"dropout": None, "rotation_degrees": 0.0}, {"dropout": 0.05,
+                                                                 "rotation_degrees": 8.0}
+        self.assertIn("starts to over-fit", report.fit_sentence(99.9, 99.2, plain))
+        self.assertIn("(averaged over each epoch as it trained, with dropout on) is 0.11 points "
+                      "above test, a small gap", report.fit_sentence(99.58, 99.47,
+                                                                     {"dropout": 0.05}))
+        self.assertIn("(averaged over each epoch as it trained) stays 0.10 points below test",
+                      report.fit_sentence(99.0, 99.1, plain))
+        self.assertIn("with dropout and rotation on) stays", report.fit_sentence(99.0, 99.1, m3))
         self.assertIn("No seed holds >= 99.40%", report.bar_sentence(
             [report.seed_stats({"test_acc": [99.0, 99.41, 99.2, 99.35, 99.3]})]))
         self.assertEqual(report.over_seeds([99.1]), "Final test 99.10% (1 seed)")
