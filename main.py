@@ -56,12 +56,12 @@ flags.DEFINE_integer("port", 7860, "demo: the port to serve on (0: any free one)
                      lower_bound=0, upper_bound=65535)
 flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
 flags.DEFINE_integer("epochs", None, "Epochs to train (stage default: 15).")
-flags.DEFINE_integer("batch_size", None, "Training batch size (m1-m4: 128, m5: 32).")
-flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4: 0.05, m5: 0.025).")
+flags.DEFINE_integer("batch_size", None, "Training batch size (m1-m4: 128, m5, m6: 32).")
+flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4: 0.05, m5, m6: 0.025).")
 flags.DEFINE_float("momentum", None, "SGD momentum (stage default: 0.9).")
 flags.DEFINE_float("weight_decay", None,
                    "SGD's decoupled weight decay, w -= lr * weight_decay * w each step "
-                   "(m1-m4: 0; m5: 5e-4).")
+                   "(m1-m4: 0; m5, m6: 5e-4).")
 flags.DEFINE_enum("schedule", None, ["step", "cosine"],
                   "lr schedule: step (PyTorch's StepLR; m1-m4) or cosine (warm-up, then Keras' "
                   "CosineDecay; m5).")
@@ -69,13 +69,13 @@ flags.DEFINE_integer("step_size", None,
                      "Step schedule: epochs between lr decays (m4: 6; m1-m3: no decay).")
 flags.DEFINE_float("gamma", None, "Step schedule: lr factor at each decay, in (0, 1] (0.1).")
 flags.DEFINE_integer("warmup_epochs", None,
-                     "Cosine schedule: epochs of linear lr warm-up from 0 (m5: 2).")
+                     "Cosine schedule: epochs of linear lr warm-up from 0 (m5, m6: 2).")
 flags.DEFINE_integer("cooldown_epochs", None,
                      "Cosine schedule: last epochs held at --min_lr after the decay (stage default: 0).")
 flags.DEFINE_float("min_lr", None, "Cosine schedule: lr the decay ends at (stage default: 0).")
-flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m5: 0.05; m1 has none).")
+flags.DEFINE_float("dropout", None, "Dropout after each max-pool (m2-m6: 0.05; m1 has none).")
 flags.DEFINE_float("rotation_degrees", None,
-                   "Random rotation of training images, up to +-this (m3, m4: 8; m1, m2, m5: 0).")
+                   "Random rotation of training images, up to +-this (m3, m4: 8; m1, m2, m5, m6: 0).")
 flags.DEFINE_float("translation_pixels", None,
                    "Random shift of training images, up to +-this many pixels each way "
                    "(stage default: 0).")

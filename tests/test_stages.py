@@ -70,7 +70,7 @@ class SeedTablesTest(unittest.TestCase):
 class ParamCountTest(unittest.TestCase):
     EXPECTED = {  # trainable (as the seed counts), non-trainable (BN moving stats), total
         "m1": (1622, 0, 1622), "m2": (7905, 170, 8075), "m3": (7905, 170, 8075),
-        "m4": (7905, 170, 8075), "m5": (7742, 164, 7906),
+        "m4": (7905, 170, 8075), "m5": (7742, 164, 7906), "m6": (4694, 220, 4914),
     }
 
     def test_params_of_every_stage(self):
@@ -84,6 +84,13 @@ class ParamCountTest(unittest.TestCase):
 
     def test_m5_is_under_8000_params_by_keras_own_count(self):
         self.assertLess(build_model("m5").count_params(), 8000)
+
+    def test_m6_is_at_most_5000_params_with_separable_convs_after_the_pool(self):
+        model = build_model("m6")
+        self.assertLessEqual(model.count_params(), 5000)
+        separable = [l.name for l in model.layers if isinstance(l, layers.SeparableConv2D)]
+        self.assertEqual(separable, ["conv3", "conv4", "conv5"])
+        self.assertEqual(get_stage("m6").recipe, get_stage("m5").recipe)
 
     def test_m5_puts_batchnorm_before_each_relu(self):
         names = [layer.name for layer in build_model("m5").layers]
@@ -100,7 +107,7 @@ class ParamCountTest(unittest.TestCase):
 
 class RegistryTest(unittest.TestCase):
     def test_recipes_follow_the_seed(self):
-        self.assertEqual(STAGES, ("m1", "m2", "m3", "m4", "m5"))
+        self.assertEqual(STAGES, ("m1", "m2", "m3", "m4", "m5", "m6"))
         m1, m2, m3, m4 = (get_stage(s).recipe for s in SEED_STAGES)
         for recipe in (m1, m2, m3, m4):
             self.assertEqual((recipe.epochs, recipe.batch_size, recipe.momentum), (15, 128, 0.9))
@@ -116,7 +123,7 @@ class RegistryTest(unittest.TestCase):
         # Without BatchNorm, the initial scale is what closes m1's gap to PyTorch (issue 16).
         self.assertEqual({s: get_stage(s).architecture.init for s in STAGES},
                          {"m1": "torch", "m2": "keras", "m3": "keras", "m4": "keras",
-                          "m5": "keras"})
+                          "m5": "keras", "m6": "keras"})
 
     def test_step_decay_is_pytorch_steplr(self):
         recipe = get_stage("m4").recipe
