@@ -24,7 +24,7 @@ class ModelReportTest(unittest.TestCase):
 class StageTableTest(unittest.TestCase):
     def test_one_row_per_stage_with_computed_params_and_rf(self):
         rows = report.stage_table().splitlines()
-        self.assertEqual(len(rows), 2 + 5)
+        self.assertEqual(len(rows), 2 + 6)
         self.assertTrue(rows[2].startswith("| m1 | 1,622 | 0 | 1,622 | 10 | "))
         self.assertIn("| m4 | 7,905 | 170 | 8,075 | 38 | SGD(m=0.9) lr 0.05, x0.1 every 6 epochs | "
                       "15 | 128 | 0.05 | +-8 deg | keras |", rows[5])
