@@ -220,8 +220,11 @@ def load_ablations(results_dir, stage):
 
 def load_holdouts(results_dir, stage):
     """results/holdout/<name>/<stage>/seeds.json by name: runs scored on held-out training
-    images (--holdout), never on the test set."""
-    return _load_named(results_dir, "holdout", stage)
+    images (--holdout), never on the test set. A stage found by a search of its own has its
+    candidates in results/holdout-<stage>/<name>/, trained as the stage it grew from with
+    other plans (m6's ran as m5 with --plan, before m6 existed)."""
+    return {**_load_named(results_dir, "holdout", stage),
+            **_load_named(results_dir, f"holdout-{stage}", stage, "*/*/seeds.json")}
 
 
 def _flag(name, value):
@@ -242,11 +245,15 @@ def changes_from_stage(stage, result):
     else:
         architecture = with_defaults(Architecture, architecture)
         mine = asdict_json(spec.architecture)
+        # Plans compare in --plan's notation: a plan recorded before a Conv field existed
+        # lacks it, and reads as that field's default.
+        architecture["plan"] = recorded_plan(architecture["plan"])
+        mine["plan"] = format_plan(spec.architecture.plan)
         for name in mine:
             if architecture.get(name) != mine[name]:
                 changes.append(_flag(name, architecture.get(name))
                                if name in ("bn_before_relu", "bn_momentum", "init") else
-                               f"--plan={recorded_plan(architecture['plan'])}"
+                               f"--plan={architecture['plan']}"
                                if name == "plan" else f"another {name}")
     if result.get("input", "dataset") != "dataset":  # files before --input were fed by tf.data
         changes.append(_flag("input", result["input"]))

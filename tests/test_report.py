@@ -177,6 +177,19 @@ class WriteupTest(unittest.TestCase):
             {"filters": 8, "kernel_size": 3, "padding": "valid", "activation": True}, "pool",
             {"filters": 10, "kernel_size": 1, "padding": "same", "activation": False}]}}
         self.assertEqual(report.changes_from_stage("m5", other_plan), "`--plan=8v,P,10x1l`")
+        # A plan recorded before Conv had `separable` reads as plain convs: no change.
+        old_record = {**same, "architecture": {**same["architecture"], "plan": [
+            item if item == "pool" else {k: v for k, v in item.items() if k != "separable"}
+            for item in same["architecture"]["plan"]]}}
+        self.assertEqual(report.changes_from_stage("m5", old_record), "none (today's m5)")
+        self.assertEqual(report.changes_from_stage("m6", same),
+                         "`--plan=10v,16v,P,8x1,16v,16v,16v,10x1l`")
+
+    def test_a_stage_found_by_its_own_search_reads_its_candidates_from_its_folder(self):
+        fake_results(self.results / "holdout-m6" / "small", "m5", self.RUNS)
+        fake_results(self.results / "holdout" / "other", "m5", self.RUNS)
+        self.assertEqual(list(report.load_holdouts(self.results, "m6")), ["small"])
+        self.assertEqual(list(report.load_holdouts(self.results, "m5")), ["other"])
 
     def test_held_out_runs_are_a_table_and_todays_recipe_is_ranked(self):
         for name, shift, recipe in (("chosen", 0.0, get_stage("m4").recipe),
