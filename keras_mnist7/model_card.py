@@ -43,7 +43,8 @@ LIMITS = """- One digit per picture, light or dark ink on a plain ground. `--mod
 def model_card(folder, name):
     """The card of <folder>/<name>.keras, or None if its files are not all there."""
     folder = Path(folder)
-    paths = {"metrics": folder / f"{name}.metrics.json", "evaluation": folder / "evaluation.json",
+    paths = {"metrics": folder / f"{name}.metrics.json",
+             "evaluation": folder / f"{name}_evaluation" / "evaluation.json",
              "export": folder / f"{name}_export" / "export.json"}
     if not all(path.is_file() for path in paths.values()):
         return None
@@ -62,11 +63,13 @@ def model_card(folder, name):
         f"- Receptive field: {metrics['receptive_field']} px; input: raw uint8 pixels "
         "[N, 28, 28], normalized inside the model; output: 10 probabilities",
         f"- Test accuracy ({evaluation['images']:,} MNIST test images, `python main.py "
-        f"--mode=evaluate --model={folder}/{name}.keras`): **{evaluation['accuracy_pct']:.2f}%** "
+        f"--mode=evaluate --model={folder}/{name}.keras --output_dir={folder}/{name}_evaluation`): "
+        f"**{evaluation['accuracy_pct']:.2f}%** "
         f"({len(evaluation['mistakes'])} mistakes), loss {evaluation['loss']:.4f}", "",
         "| digit | " + " | ".join(map(str, range(10))) + " |",
         "|---|" + "--:|" * 10, f"| test accuracy % | {per_digit} |", "",
-        "![confusion matrix](confusion.png)", "", "![misclassified test digits](mistakes.png)",
+        f"![confusion matrix]({name}_evaluation/confusion.png)", "",
+        f"![misclassified test digits]({name}_evaluation/mistakes.png)",
         "", "### Exports", "",
         f"`python main.py --mode=export --model={folder}/{name}.keras "
         f"--export_dir={folder}/{name}_export`; each file is run on the "
@@ -87,7 +90,7 @@ def model_card(folder, name):
     return "\n".join(lines)
 
 
-def write_model_cards(folder="pretrained", names=("m5",)):
+def write_model_cards(folder="pretrained", names=("m5", "m6")):
     """pretrained/README.md with the card of every shipped model whose files are there."""
     cards = [card for name in names if (card := model_card(folder, name))]
     text = "\n\n".join(["# Shipped models",

@@ -171,16 +171,23 @@ m6() { train --stage=m6 --seeds=100,101,102,103,104,105,106,107,108,109 --output
 #   relu-before-bn+rotation-8: revision 2cbd124, which also rotated by up to +-8 degrees.
 #   relu-before-bn+rotation-8+no-weight-decay: revision 33fceb3, rotation and no weight decay.
 
-# The shipped model: the last epoch (not the best one) of m5's seed 110; its evaluation
-# (pretrained/confusion.png, mistakes.png, evaluation.json) and its exports, checked by their
-# own runtimes (pretrained/m5_export/export.json; the exported files are not committed).
+# The shipped models: the last epoch (not the best one) of m5's seed 110 and of m6's seed 100
+# (the first seed of each one's confirmation); each one's evaluation (pretrained/<name>_evaluation/:
+# confusion.png, mistakes.png, evaluation.json) and exports, checked by their own runtimes
+# (pretrained/<name>_export/export.json; the exported files are not committed).
 pretrained() {
+  local name_seed name
   mkdir -p pretrained
-  cp results/m5/seed110/last.keras pretrained/m5.keras
-  cp results/m5/seed110/metrics.json pretrained/m5.metrics.json
-  "$python" main.py --mode=evaluate --model=pretrained/m5.keras
-  rm -rf pretrained/m5_export
-  "$python" main.py --mode=export --model=pretrained/m5.keras --export_dir=pretrained/m5_export
+  for name_seed in m5:110 m6:100; do
+    name=${name_seed%:*}
+    cp "results/$name/seed${name_seed#*:}/last.keras" "pretrained/$name.keras"
+    cp "results/$name/seed${name_seed#*:}/metrics.json" "pretrained/$name.metrics.json"
+    "$python" main.py --mode=evaluate --model="pretrained/$name.keras" \
+      --output_dir="pretrained/${name}_evaluation"
+    rm -rf "pretrained/${name}_export"
+    "$python" main.py --mode=export --model="pretrained/$name.keras" \
+      --export_dir="pretrained/${name}_export"
+  done
 }
 
 # Ray's wall time on this machine: the same 5-seed m5 benchmark (held out, with the two-pool

@@ -13,7 +13,8 @@ def fake_pretrained(folder):
         "stage": "m5", "seed": 100, "command": "python main.py --stage=m5 --seeds=100",
         "revision": "abc1234", "receptive_field": 18, "summary": {"epochs_run": 15},
         "params": {"trainable": 7742, "non_trainable": 164, "total": 7906}}))
-    (folder / "evaluation.json").write_text(json.dumps({
+    (folder / "m5_evaluation").mkdir()
+    (folder / "m5_evaluation" / "evaluation.json").write_text(json.dumps({
         "images": 10000, "accuracy_pct": 99.47, "loss": 0.01711,
         "per_class_accuracy_pct": [99.9] * 10, "mistakes": [{}] * 53}))
     row = {"file": "model.onnx", "bytes": 36438, "accuracy_pct": 99.47,
@@ -40,6 +41,7 @@ class ModelCardTest(unittest.TestCase):
                          "| test accuracy % | 99.90 | 99.90 |",
                          "| onnx | `model.onnx` | 36,438 | 99.47 | 100.00 | 8.0e-07 |",
                          "The int8 file is not kept", f"--export_dir={folder}/m5_export",
+                         f"--output_dir={folder}/m5_evaluation`", "(m5_evaluation/confusion.png)",
                          "InferenceSession(\"pretrained/m5_export/model.onnx\")", "### Limits"):
             self.assertIn(expected, card)
 
