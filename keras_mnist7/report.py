@@ -490,8 +490,9 @@ def reference_section(results_dir):
         intro, fidelity.init_ablation_sentence(results_dir, STAGES)])), "\n".join(rows)]
 
 
-def speed_section(results_dir):
-    """The speed benchmark's table (results/speed.md, from --mode=speed), if it has run."""
+def speed_section(results_dir, full=False):
+    """The speed benchmark (results/speed.json, from --mode=speed), if it has run: README gets
+    what it concluded and a link; docs/results.md (`full`) gets the table too."""
     path = Path(results_dir) / "speed.json"
     if not path.is_file():
         return []
@@ -500,11 +501,15 @@ def speed_section(results_dir):
     report = json.loads(path.read_text())
     levers = " ".join(filter(None, [target_sentence(report), lever_sentence(report)]))
     variance = ("One run of each row: [how much runs vary on this machine]"
-                "(docs/backends.md#speed)." if report.get("rounds", 1) == 1 else "")
-    return ["### Speed", f"`{report['command']}` -> `{path}`, one backend after the other: "
+                "(backends.md#speed)." if report.get("rounds", 1) == 1 else "")
+    kept = "Which levers are kept, and the faster path's accuracy over 15 epochs: "
+    if not full:
+        return ["### Speed", f"`{report['command']}` -> `{path}`. {levers} Every row: "
+                "[docs/results.md](docs/results.md#speed); " + kept[0].lower() + kept[1:] +
+                "[docs/backends.md](docs/backends.md#what-is-kept)."]
+    return ["## Speed", f"`{report['command']}` -> `{path}`, one backend after the other: "
             + speed_table(report), " ".join(filter(None, [
-                levers, variance, "Which levers are kept, and the faster path's accuracy over 15 "
-                "epochs: [docs/backends.md](docs/backends.md#what-is-kept)."]))]
+                levers, variance, kept + "[backends.md](backends.md#what-is-kept)."]))]
 
 
 def results_page(results_dir="results"):
@@ -523,6 +528,7 @@ def results_page(results_dir="results"):
                   "`results/ablations/init-keras/<stage>/` (whichever is not the stage's default), "
                   "`results/ablations/init-keras/<stage>/torch/`.", "", *rows]
     lines += frontier_section(results_dir)
+    lines += [line for item in speed_section(results_dir, full=True) for line in ("", item)]
     for stage in STAGES:
         if holdouts := load_holdouts(results_dir, stage):
             lines += ["", f"## {stage}: held-out comparison", "",

@@ -269,11 +269,16 @@ class WriteupTest(unittest.TestCase):
         (self.results / "speed.json").write_text(json.dumps({
             "epochs": 3, "runs": [row], "command": "python main.py --mode=speed",
             "machine": {"cpu": "EPYC", "cores": 2, "gpu": "no GPU"}}))
-        title, table, caveat = report.speed_section(self.results)
-        self.assertIn("docs/backends.md#speed", caveat)
-        self.assertEqual(title, "### Speed")
+        title, table, caveat = report.speed_section(self.results, full=True)
+        self.assertIn("(backends.md#speed)", caveat)
+        self.assertEqual(title, "## Speed")
         self.assertIn("`python main.py --mode=speed`", table)
         self.assertIn("| keras tensorflow | dataset | 9.50 | 0.80 | 2.00 | 6,316 | - | 98.90 |", table)
+        self.assertIn(table, report.results_page(self.results))
+        title, summary = report.speed_section(self.results)  # README: no table, a link
+        self.assertEqual(title, "### Speed")
+        self.assertIn("Every row: [docs/results.md](docs/results.md#speed)", summary)
+        self.assertNotIn("| keras tensorflow |", summary)
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)
