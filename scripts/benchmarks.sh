@@ -98,7 +98,8 @@ ablations() {
 # idea) was planned and dropped unrun, for the m6 search below. Then, as separable convs fitted
 # the small plans of that search better (higher train accuracy, lower held-out loss), m5's
 # shape with 20 channels in the second conv and three separable convs of 40 after the pool
-# (7,790 params), beside the m6 search.
+# (7,790 params), beside the m6 search: stopped after seed 0, below cosine-to-0 there in the
+# last-4 mean (99.49 against 99.54) and the final loss (0.0183 against 0.0160).
 SEARCH=("0,1,2,3,4 batch-64 --batch_size=64 --lr=0.05"
         "0,1,2 relu-before-bn --batch_size=64 --lr=0.05 --nobn_before_relu"
         "0,1,2,3,4 ema-0.99 --batch_size=64 --lr=0.05 --ema_momentum=0.99"
@@ -111,7 +112,7 @@ SEARCH=("0,1,2,3,4 batch-64 --batch_size=64 --lr=0.05"
         "0,1,2,3,4 cosine-to-0"
         "0,1,2,3,4 bn-momentum-0.99+cosine-to-0 --threads=1 --bn_momentum=0.99"
         "0,1,2 dropout-0+cosine-to-0 --threads=1 --dropout=0"
-        "0,1,2,3,4 7790-separable-40 --threads=1 --plan=10v,20v,P,40sv,40sv,40sv,10x1l")
+        "0 7790-separable-40 --threads=1 --plan=10v,20v,P,40sv,40sv,40sv,10x1l")
 holdout() {
   local run
   for run in "${SEARCH[@]}"; do
