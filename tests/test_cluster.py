@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -53,15 +54,27 @@ def histories(group):
         for run in result["runs"]}
 
 
-def running_task_pids():
-    """Pids of Ray workers executing a train_run task now (Ray titles them ray::train_run)."""
+def _parent(pid):
+    """The parent pid from /proc/<pid>/stat (after the command name, which may hold spaces)."""
+    return int((Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()[1])
+
+
+def running_task_pids(ancestor):
+    """Pids of Ray workers executing a train_run task now (Ray titles them ray::train_run)
+    under `ancestor`: a local cluster's raylet and workers descend from its driver, so the
+    workers of a benchmark running beside the tests are left alone."""
     pids = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(
-                    b"ray::train_run"):
+            if not (entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(
+                    b"ray::train_run")):
+                continue
+            pid = int(entry.name)
+            while pid > 1 and pid != ancestor:
+                pid = _parent(pid)
+            if pid == ancestor:
                 pids.append(int(entry.name))
-        except OSError:
+        except (OSError, ValueError, IndexError):
             continue
     return pids
 
@@ -163,7 +176,7 @@ class RayBenchmarkTest(unittest.TestCase):
         self.addCleanup(driver.kill)
         deadline, victim, workers = time.monotonic() + 900, None, set()
         while driver.poll() is None and time.monotonic() < deadline:
-            running = running_task_pids()
+            running = running_task_pids(driver.pid)
             workers.update(running)
             if victim is None and running:
                 victim = running[0]
@@ -178,15 +191,24 @@ class RayBenchmarkTest(unittest.TestCase):
         self.assertEqual(len(re.findall(r"\[ray\] seed \d done after", output_text)), 2)
 
     def test_a_cluster_started_with_ray_start(self):
+        # --block keeps the cluster's processes tied to this one, which an interrupt stops:
+        # `ray stop` would stop every Ray cluster on the machine, a benchmark's too.
         ray = Path(sys.executable).with_name("ray")
         port = free_port()
-        started = subprocess.run(
-            [str(ray), "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
-             "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
-            env=environment(), capture_output=True, text=True, timeout=300)
-        self.addCleanup(subprocess.run, [str(ray), "stop", "--force"], env=environment(),
-                        capture_output=True, timeout=300)
-        self.assertEqual(started.returncode, 0, started.stderr[-3000:])
+        head = subprocess.Popen(
+            [str(ray), "start", "--head", "--block", f"--port={port}",
+             "--node-ip-address=127.0.0.1", "--num-cpus=2", "--include-dashboard=false",
+             "--disable-usage-stats"], env=environment(), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(head.wait, timeout=120)
+        self.addCleanup(head.send_signal, signal.SIGINT)
+        started = ""
+        for line in head.stdout:  # until the cluster is up, or the command has ended
+            started += line
+            if "Ray runtime started" in line:
+                break
+        self.assertIn("Ray runtime started", started, started[-3000:])
+        threading.Thread(target=head.stdout.read, daemon=True).start()  # keep the pipe drained
         output = self.folder / "cluster"
         result = main_py([*BENCHMARK, f"--ray=127.0.0.1:{port}", f"--output_dir={output}"])
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
