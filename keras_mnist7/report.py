@@ -391,7 +391,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
         f"{result['first_run']['receptive_field']} px; {result['epochs']} epochs; seeds {seeds}",
         f"- Seed {first['seed']}: best train {max(first['train_acc']):.2f}%, best test "
         f"{first_stats['best']:.2f}% (epoch {first_stats['best_epoch']}); last 4 test "
-        f"{_pct(first_stats['last4'])}%",
+        f"{_pct(first_stats['last4'])}% ([curves]({image_prefix}{result['curves']}))",
         f"- {over_seeds(finals_test)}; lowest of the last 4 epochs "
         f"{min(s['min_last4'] for s in stats):.2f}%; seeds with each of the last 4 >= {BAR:.2f}%: "
         f"{sum(s['holds_bar'] for s in stats)} of {len(stats)}",
@@ -401,7 +401,6 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
         *[f"- {earlier_confirmation_sentence(stage, name, r)}"
           for name, r in (earlier or {}).items()],
         *(["", *per_seed_table(stats, result["runs"])] if len(stats) >= 5 else []),
-        "", f"![{stage} curves, seed {first['seed']}]({image_prefix}{result['curves']})",
     ]
     last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-4:])
     analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc"),
@@ -473,6 +472,10 @@ def results_section(results_dir="results"):
         "it by `python main.py --mode=report`, which wrote this section; each stage names the "
         "command that made its file.",
         comparison_table(results), f"![test accuracy of every stage]({figure})",
+        *(["Every network trained here, its params against its worst seed's lowest accuracy of "
+           "the last 4 epochs ([table](docs/results.md#parameters-against-consistency)):",
+           "![parameters against consistency](docs/frontier.png)"]
+          if frontier.collect(results_dir) else []),
         *reference_section(results_dir), *writeups, *speed_section(results_dir)])
 
 

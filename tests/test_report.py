@@ -99,7 +99,7 @@ class WriteupTest(unittest.TestCase):
                          "Final test over 2 seeds 99.60 +- 0.14%", "lowest of the last 4 epochs 99.40%",
                          "2 of 2", "Median epoch 10.0 s (CPU (test)); from `results/m4/seeds.json`",
                          "made by `python main.py --stage=m4 --seeds=0,1`",
-                         "(results/m4/seed0/curves.png)"):
+                         "99.41, 99.45, 99.40, 99.50% ([curves](results/m4/seed0/curves.png))"):
             self.assertIn(expected, text)
 
     def test_analysis_follows_the_numbers(self):
@@ -286,6 +286,7 @@ class WriteupTest(unittest.TestCase):
         self.assertTrue((self.results / "stages.png").read_bytes().startswith(b"\x89PNG"))
         self.assertTrue((self.results / "m5" / "seed1" / "curves.png").is_file())
         self.assertLess(section.index("### m4"), section.index("### m5"))
+        self.assertIn("![parameters against consistency](docs/frontier.png)", section)
         self.assertIn("| m5 | 7,432 / 160 / 7,592 | 18 | 2 | 99.70 | 99.60 +- 0.14 | 99.40 | 2 of 2 |",
                       section)
         self.assertIn("params trainable 7,432 / non-trainable 160 / total 7,592",
