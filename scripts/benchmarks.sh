@@ -175,11 +175,12 @@ m6() { train --stage=m6 --seeds=100,101,102,103,104,105,106,107,108,109 --output
 # The shipped models: the last epoch (not the best one) of m5's seed 110 and of m6's seed 100
 # (the first seed of each one's confirmation); each one's evaluation (pretrained/<name>_evaluation/:
 # confusion.png, mistakes.png, evaluation.json) and exports, checked by their own runtimes
-# (pretrained/<name>_export/export.json; the exported files are not committed).
+# (pretrained/<name>_export/export.json; the exported files are not committed). MODELS picks
+# some: `MODELS=m6:100 scripts/benchmarks.sh pretrained` (a checkout's results keep no .keras).
 pretrained() {
   local name_seed name
   mkdir -p pretrained
-  for name_seed in m5:110 m6:100; do
+  for name_seed in ${MODELS:-m5:110 m6:100}; do
     name=${name_seed%:*}
     cp "results/$name/seed${name_seed#*:}/last.keras" "pretrained/$name.keras"
     cp "results/$name/seed${name_seed#*:}/metrics.json" "pretrained/$name.metrics.json"
