@@ -421,9 +421,9 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
         analysis.append(f"{named[0].upper()}{named[1:]} {verb} in "
                         "[docs/results.md](docs/results.md), with their commands, revisions and "
                         "per-epoch numbers.")
-    return "\n".join([f"### {stage}", "", "#### Target", "",
-                      *[f"- {item}" for item in spec.target], "", "#### Result", "",
-                      *result_lines, "", "#### Analysis", "",
+    return "\n".join([f"### {stage}", "", "#### Target",
+                      *[f"- {item}" for item in spec.target], "", "#### Result",
+                      *result_lines, "", "#### Analysis",
                       *[f"- {line}" for line in analysis if line]])
 
 
