@@ -54,27 +54,15 @@ def histories(group):
         for run in result["runs"]}
 
 
-def _parent(pid):
-    """The parent pid from /proc/<pid>/stat (after the command name, which may hold spaces)."""
-    return int((Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()[1])
-
-
-def running_task_pids(ancestor):
-    """Pids of Ray workers executing a train_run task now (Ray titles them ray::train_run)
-    under `ancestor`: a local cluster's raylet and workers descend from its driver, so the
-    workers of a benchmark running beside the tests are left alone."""
+def running_task_pids():
+    """Pids of Ray workers executing a train_run task now (Ray titles them ray::train_run)."""
     pids = []
     for entry in Path("/proc").iterdir():
         try:
-            if not (entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(
-                    b"ray::train_run")):
-                continue
-            pid = int(entry.name)
-            while pid > 1 and pid != ancestor:
-                pid = _parent(pid)
-            if pid == ancestor:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(
+                    b"ray::train_run"):
                 pids.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
+        except OSError:
             continue
     return pids
 
@@ -176,7 +164,7 @@ class RayBenchmarkTest(unittest.TestCase):
         self.addCleanup(driver.kill)
         deadline, victim, workers = time.monotonic() + 900, None, set()
         while driver.poll() is None and time.monotonic() < deadline:
-            running = running_task_pids(driver.pid)
+            running = running_task_pids()
             workers.update(running)
             if victim is None and running:
                 victim = running[0]
@@ -200,6 +188,7 @@ class RayBenchmarkTest(unittest.TestCase):
              "--node-ip-address=127.0.0.1", "--num-cpus=2", "--include-dashboard=false",
              "--disable-usage-stats"], env=environment(), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(head.stdout.close)
         self.addCleanup(head.wait, timeout=120)
         self.addCleanup(head.send_signal, signal.SIGINT)
         started = ""
