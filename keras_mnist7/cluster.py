@@ -63,8 +63,10 @@ def check_address(address):
 
 
 def connect(address):
-    """Joins the cluster (or starts a local one). Workers import this package from a copy
-    the driver uploads (runtime_env py_modules), and record the driver's git revision."""
+    """Joins the cluster, or with "local" starts a private one (never a cluster already on
+    the machine, nor a dead one its address file still names). Workers import this package
+    from a copy the driver uploads (runtime_env py_modules), and record the driver's git
+    revision."""
     if address != "local" and (Path.home() / ".ray" / "auth_token").exists():
         # A cluster that `ray start` began with a token (Ray's default) refuses a driver that
         # does not send it, and Ray 2.60's driver sends it only when told so before Ray loads.
@@ -75,7 +77,7 @@ def connect(address):
 
     local = {"include_dashboard": False} if address == "local" else {}
     try:
-        ray.init(address=None if address == "local" else address, logging_level="warning",
+        ray.init(address=address, logging_level="warning",
                  runtime_env={"py_modules": [str(PACKAGE_DIR)],
                               "env_vars": {REVISION_ENV: source_revision() or ""}}, **local)
     except ConnectionError as err:

@@ -54,16 +54,32 @@ def histories(group):
         for run in result["runs"]}
 
 
-def running_task_pids():
-    """Pids of Ray workers executing a train_run task now (Ray titles them ray::train_run)."""
+def parent_pid(pid):
+    """The parent of a process (0 once it is gone): field 4 of /proc/PID/stat."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def running_task_pids(driver):
+    """Pids of Ray workers executing a train_run task now (Ray titles them ray::train_run)
+    that descend from `driver`, whose private local cluster they belong to: never the
+    workers of another benchmark running on the machine."""
     pids = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(
-                    b"ray::train_run"):
-                pids.append(int(entry.name))
+            if not (entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(
+                    b"ray::train_run")):
+                continue
         except OSError:
             continue
+        ancestor = int(entry.name)
+        while ancestor > 1 and ancestor != driver:
+            ancestor = parent_pid(ancestor)
+        if ancestor == driver:
+            pids.append(int(entry.name))
     return pids
 
 
@@ -164,7 +180,7 @@ class RayBenchmarkTest(unittest.TestCase):
         self.addCleanup(driver.kill)
         deadline, victim, workers = time.monotonic() + 900, None, set()
         while driver.poll() is None and time.monotonic() < deadline:
-            running = running_task_pids()
+            running = running_task_pids(driver.pid)
             workers.update(running)
             if victim is None and running:
                 victim = running[0]
@@ -180,11 +196,14 @@ class RayBenchmarkTest(unittest.TestCase):
 
     def test_a_cluster_started_with_ray_start(self):
         # --block keeps the cluster's processes tied to this one, which an interrupt stops:
-        # `ray stop` would stop every Ray cluster on the machine, a benchmark's too.
+        # `ray stop` would stop every Ray cluster on the machine, a benchmark's too. Its own
+        # --temp-dir keeps its address file out of /tmp/ray, where it would outlive it.
         ray = Path(sys.executable).with_name("ray")
         port = free_port()
+        temp_dir = tempfile.mkdtemp(prefix="ray-")
+        self.addCleanup(shutil.rmtree, temp_dir, ignore_errors=True)
         head = subprocess.Popen(
-            [str(ray), "start", "--head", "--block", f"--port={port}",
+            [str(ray), "start", "--head", "--block", f"--port={port}", f"--temp-dir={temp_dir}",
              "--node-ip-address=127.0.0.1", "--num-cpus=2", "--include-dashboard=false",
              "--disable-usage-stats"], env=environment(), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
