@@ -293,7 +293,8 @@ def holdout_table(stage, holdouts):
 
 
 def holdout_choice_sentence(stage, holdouts):
-    """How today's recipe compares with each other held-out run, on the seeds both ran."""
+    """How today's recipe compares with each other held-out run, on the seeds both ran; the
+    runs that read above it on both counts (a search gone on after the choice) are named."""
     today = [name for name, r in holdouts.items()
              if changes_from_stage(stage, r).startswith("none")]
     if not today or len(holdouts) < 2:
@@ -301,18 +302,25 @@ def holdout_choice_sentence(stage, holdouts):
     name = today[0]
     mine = {run["seed"]: run for run in holdouts[name]["runs"]}
     better_accuracy = better_loss = 0
-    others = [r for other, r in holdouts.items() if other != name]
-    for other in others:
-        pairs = [(mine[run["seed"]], run) for run in other["runs"] if run["seed"] in mine]
+    above = []
+    others = {other: r for other, r in holdouts.items() if other != name}
+    for other, result in others.items():
+        pairs = [(mine[run["seed"]], run) for run in result["runs"] if run["seed"] in mine]
         last4 = [statistics.mean(a for run in side for a in run["test_acc"][-4:])
                  for side in zip(*pairs)]
         loss = [statistics.mean(run["test_loss"][-1] for run in side) for side in zip(*pairs)]
         better_accuracy += last4[0] > last4[1]
         better_loss += loss[0] < loss[1]
-    return (f"Chosen on held-out training images, never on the test set: on the seeds both ran, "
-            f"today's {stage} recipe ({name}) has a higher mean of the last 4 epochs than "
-            f"{better_accuracy} of the {len(others)} other held-out runs and a lower final "
-            f"loss than {better_loss} of them.")
+        if last4[1] > last4[0] and loss[1] < loss[0]:
+            above.append(other)
+    sentence = (f"Chosen on held-out training images, never on the test set: on the seeds both "
+                f"ran, today's {stage} recipe ({name}) has a higher mean of the last 4 epochs "
+                f"than {better_accuracy} of the {len(others)} other held-out runs and a lower "
+                f"final loss than {better_loss} of them.")
+    if above:
+        sentence += (f" Above it on both, and not confirmed on the test set: "
+                     f"{', '.join(above)}.")
+    return sentence
 
 
 def ablation_table(stage, ablations):

@@ -209,6 +209,7 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("on the seeds both ran, today's m4 recipe (chosen) has a higher mean of the "
                       "last 4 epochs than 1 of the 1 other held-out runs and a lower final "
                       "loss than 1 of them.", text)
+        self.assertNotIn("Above it on both", text)
         self.assertIn("- The 2 held-out runs are tables in [docs/results.md](docs/results.md)",
                       text)
         page = report.results_page(self.results)
@@ -218,6 +219,22 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("## m4, held out other", page)
         self.assertIn("| seed | best held-out % (epoch) |", page)
         self.assertIn("Final held-out accuracy over 2 seeds", page)
+
+    def test_held_out_runs_above_todays_recipe_on_both_counts_are_named(self):
+        holdouts = {
+            name: {**json.loads(json.dumps(result)), "runs": [
+                {"seed": seed, "test_acc": [99.0, acc], "test_loss": [0.05, loss]}
+                for seed in (0, 1)]}
+            for name, acc, loss, result in (
+                ("today", 99.40, 0.020, {"recipe": dataclasses.asdict(get_stage("m4").recipe),
+                                         "architecture": dataclasses.asdict(
+                                             get_stage("m4").architecture)}),
+                ("wider", 99.45, 0.018, {}), ("luckier", 99.45, 0.022, {}))}
+        sentence = report.holdout_choice_sentence("m4", holdouts)
+        self.assertIn("than 0 of the 2 other held-out runs and a lower final loss than 1 of them.",
+                      sentence)
+        self.assertTrue(sentence.endswith(
+            "Above it on both, and not confirmed on the test set: wider."), sentence)
 
     def test_the_frontier_is_a_figure_and_a_row_per_benchmark(self):
         page = report.results_page(self.results)
