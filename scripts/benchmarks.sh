@@ -162,7 +162,8 @@ SMALL=("0,1,2 4864-rf18 --plan=8v,12v,P,8x1,12v,12v,12v,10x1l"
        "0,1,2 4914-separable-28-padded --plan=10v,16v,P,28s,28sv,28sv,10x1l"
        "0,1,2,3,4 4960-separable-32 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l"
        "0,1,2 4960-separable-32+batch-16 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125"
-       "0,1,2 4960-separable-32-padded --plan=12v,24sv,P,32s,32sv,32sv,10x1l")
+       "0,1,2 4960-separable-32-padded --plan=12v,24sv,P,32s,32sv,32sv,10x1l"
+       "0,1,2,3,4 4960-separable-32+batch-16 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125")
 small() {
   local run
   for run in "${SMALL[@]}"; do
