@@ -222,7 +222,7 @@ class WriteupTest(unittest.TestCase):
 
     def test_held_out_runs_above_todays_recipe_on_both_counts_are_named(self):
         holdouts = {
-            name: {**json.loads(json.dumps(result)), "runs": [
+            name: {**result, "runs": [
                 {"seed": seed, "test_acc": [99.0, acc], "test_loss": [0.05, loss]}
                 for seed in (0, 1)]}
             for name, acc, loss, result in (
