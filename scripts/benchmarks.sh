@@ -151,6 +151,9 @@ holdout() {
 # 0.0197; separable-32 padded 99.44, 0.0209. None met the rule (a seed under 99.40 each), so
 # m6 stands and seeds 110-119 stay unused. Batch 16 then went on to seeds 3-4: over 0-4, last-4
 # mean 99.49, final loss 0.0188, lowest per seed 99.46/99.38/99.52/99.40/99.46.
+# Without dropout a small plan fitted its training images better and held-out images worse
+# (4864-rf24+dropout-0), so two more ways to regularize batch 16 ran side by side on seeds 0-2,
+# under the same rule: dropout 0.1 instead of 0.05, and random shifts of up to +-1 pixel.
 SMALL=("0,1,2 4864-rf18 --plan=8v,12v,P,8x1,12v,12v,12v,10x1l"
        "0,1,2,3,4 4864-rf24 --plan=8v,12v,P,8x1,12v,12v,P,12,10x1l"
        "0 4985-rf24 --plan=9v,12v,P,8x1,12v,12v,P,12,10x1l"
@@ -164,7 +167,9 @@ SMALL=("0,1,2 4864-rf18 --plan=8v,12v,P,8x1,12v,12v,12v,10x1l"
        "0,1,2,3,4 4960-separable-32 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l"
        "0,1,2 4960-separable-32+batch-16 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125"
        "0,1,2 4960-separable-32-padded --plan=12v,24sv,P,32s,32sv,32sv,10x1l"
-       "0,1,2,3,4 4960-separable-32+batch-16 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125")
+       "0,1,2,3,4 4960-separable-32+batch-16 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125"
+       "0,1,2 4960-separable-32+batch-16+dropout-0.1 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125 --dropout=0.1"
+       "0,1,2 4960-separable-32+batch-16+translation-1 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125 --translation_pixels=1")
 small() {
   local run
   for run in "${SMALL[@]}"; do
