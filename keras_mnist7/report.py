@@ -46,18 +46,20 @@ def schedule_text(recipe):
 def stage_table(stages=STAGES):
     """One row per stage: params as Keras and PyTorch count them, receptive field, recipe."""
     lines = ["| stage | trainable | non-trainable | total | RF | recipe | epochs | batch | "
-             "dropout | rotation | init |",
+             "dropout | augmentation | init |",
              "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|---|"]
     for name in stages:
         model, stage = build_model(name), get_stage(name)
         recipe = stage.recipe
         params = param_counts(model)
         dropout = "-" if recipe.dropout is None else f"{recipe.dropout:g}"
-        rotation = f"+-{recipe.rotation_degrees:g} deg" if recipe.rotation_degrees else "-"
+        augmentation = ", ".join(
+            [f"rotate +-{recipe.rotation_degrees:g} deg"] * bool(recipe.rotation_degrees)
+            + [f"shift +-{recipe.translation_pixels:g} px"] * bool(recipe.translation_pixels)) or "-"
         lines.append(
             f"| {name} | {params['trainable']:,} | {params['non_trainable']:,} | "
             f"{params['total']:,} | {receptive_field(model)} | {schedule_text(recipe)} | "
-            f"{recipe.epochs} | {recipe.batch_size} | {dropout} | {rotation} | "
+            f"{recipe.epochs} | {recipe.batch_size} | {dropout} | {augmentation} | "
             f"{stage.architecture.init} |")
     return "\n".join(lines)
 

@@ -139,15 +139,18 @@ COMPACT = Architecture(
           Conv(10, kernel_size=1, activation=False)),
     use_bias=False, bn_before_relu=True)
 
-# m6: m5's first two convs and pool, then three separable convs of 28 (a depthwise 3x3, then a
-# pointwise 1x1) instead of m5's 1x1 squeeze and three 3x3 convs of 16: 4,914 params.
+# m6: a conv of 12 at full resolution, a separable conv of 24 (a depthwise 3x3, then a pointwise
+# 1x1), the pool, then three separable convs of 32 instead of m5's 1x1 squeeze and three 3x3 convs
+# of 16: 4,960 params.
 SEPARABLE = dataclasses.replace(COMPACT, plan=(
-    *COMPACT.plan[:3], *[Conv(28, padding="valid", separable=True)] * 3,
-    Conv(10, kernel_size=1, activation=False)))
+    Conv(12, padding="valid"), Conv(24, padding="valid", separable=True), POOL,
+    *[Conv(32, padding="valid", separable=True)] * 3, Conv(10, kernel_size=1, activation=False)))
 
 _SEED_RECIPE = Recipe(lr=0.01, dropout=0.05)
 _M5_RECIPE = Recipe(batch_size=32, lr=0.025, weight_decay=5e-4, schedule="cosine",
                     warmup_epochs=2, dropout=0.05)
+# m6: twice m5's updates at its lr-to-batch ratio, and training images shifted by up to 1 pixel.
+_M6_RECIPE = dataclasses.replace(_M5_RECIPE, batch_size=16, lr=0.0125, translation_pixels=1.0)
 
 _REGISTRY = {stage.name: stage for stage in (
     Stage("m1", SEED_PLAIN, Recipe(lr=0.01),
@@ -189,18 +192,21 @@ _REGISTRY = {stage.name: stage for stage in (
                   "Keras' decoupled weight decay 5e-4; no rotation (with +-8 degrees, 2 of 5 "
                   "seeds held: ablation rotation-8)"),
           margin={"final_mean": 99.50, "lowest": 99.42}),
-    Stage("m6", SEPARABLE, _M5_RECIPE,
+    Stage("m6", SEPARABLE, _M6_RECIPE,
           target=("Beyond the assignment: at most 5,000 params by Keras' own count, >= 99.40% "
                   "test accuracy in each of the last 4 of 15 epochs, on 10 seeds never used to "
                   "choose it",
-                  "Keep m5's first two convs (10 and 16, unpadded, at full resolution), its pool "
-                  "and its recipe",
-                  "After the pool, three separable convs of 28 (depthwise 3x3, then pointwise "
-                  "1x1: 16*9 + 16*28 weights where a 3x3 conv takes 16*9*28) replace m5's 1x1 "
-                  "squeeze and three 3x3 convs of 16: wider for fewer weights",
-                  "Chosen on held-out training images over smaller copies of m5's plain convs "
-                  "(8 and 12 channels, with and without a second pool) and four separable convs "
-                  "of 24: it fitted them better (higher train accuracy, lower held-out loss)")),
+                  "A conv of 12 at full resolution, then a separable conv of 24 (depthwise 3x3, "
+                  "then pointwise 1x1: 12*9 + 12*24 weights where a 3x3 conv takes 12*9*24), "
+                  "both unpadded, and m5's pool",
+                  "After the pool, three separable convs of 32 replace m5's 1x1 squeeze and "
+                  "three 3x3 convs of 16: wider for fewer weights; the same linear 1x1 head",
+                  "m5's recipe at batch 16 and lr 0.0125 (twice the updates, the same "
+                  "lr-to-batch ratio), training images shifted at random by up to 1 pixel",
+                  "Chosen on held-out training images by a rule written before the runs: above "
+                  "the earlier m6 (4914-separable-28, confirmed on seeds 100-109, 1 of 10 held) "
+                  "in the last-4 mean and below it in the final loss, every seed >= 99.40 in "
+                  "each of its last 4 epochs")),
 )}
 
 STAGES = tuple(_REGISTRY)

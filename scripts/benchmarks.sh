@@ -154,6 +154,9 @@ holdout() {
 # Without dropout a small plan fitted its training images better and held-out images worse
 # (4864-rf24+dropout-0), so two more ways to regularize batch 16 ran side by side on seeds 0-2,
 # under the same rule: dropout 0.1 instead of 0.05, and random shifts of up to +-1 pixel.
+# Dropout 0.1 was stopped after seeds 0-1: seed 1 fell to 99.36, so it could not meet the rule.
+# Shifts of up to 1 pixel met it (last-4 mean 99.50 against 99.45, final loss 0.01959 against
+# 0.01962, lowest per seed 99.46/99.46/99.44) and became m6.
 SMALL=("0,1,2 4864-rf18 --plan=8v,12v,P,8x1,12v,12v,12v,10x1l"
        "0,1,2,3,4 4864-rf24 --plan=8v,12v,P,8x1,12v,12v,P,12,10x1l"
        "0 4985-rf24 --plan=9v,12v,P,8x1,12v,12v,P,12,10x1l"
@@ -168,7 +171,7 @@ SMALL=("0,1,2 4864-rf18 --plan=8v,12v,P,8x1,12v,12v,12v,10x1l"
        "0,1,2 4960-separable-32+batch-16 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125"
        "0,1,2 4960-separable-32-padded --plan=12v,24sv,P,32s,32sv,32sv,10x1l"
        "0,1,2,3,4 4960-separable-32+batch-16 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125"
-       "0,1,2 4960-separable-32+batch-16+dropout-0.1 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125 --dropout=0.1"
+       "0,1 4960-separable-32+batch-16+dropout-0.1 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125 --dropout=0.1"
        "0,1,2 4960-separable-32+batch-16+translation-1 --plan=12v,24sv,P,32sv,32sv,32sv,10x1l --batch_size=16 --lr=0.0125 --translation_pixels=1")
 small() {
   local run
@@ -187,10 +190,11 @@ small() {
 # keeps the test-set runs of seeds 0-4 that earlier sessions looked at while choosing.
 m5() { train --stage=m5 --seeds=110,111,112,113,114,115,116,117,118,119 --output_dir=results; }
 
-# m6 (issue 14: at most 5,000 params) is separable-28 of the small group, registered as a stage
-# once chosen on held-out images, then confirmed once on seeds 100-109, never run before; as
-# m5, through `RAY=local THREADS=1 scripts/benchmarks.sh m6`.
-m6() { train --stage=m6 --seeds=100,101,102,103,104,105,106,107,108,109 --output_dir=results; }
+# m6 (issue 14: at most 5,000 params) is 4960-separable-32+batch-16+translation-1 of the small
+# group, which met the rule above on held-out seeds 0-2, confirmed once on seeds 110-119, never
+# run before; as m5, through `RAY=local THREADS=1 scripts/benchmarks.sh m6`. The first m6,
+# separable-28, failed its confirmation on seeds 100-109 (results/m6-confirmation-100-109/).
+m6() { train --stage=m6 --seeds=110,111,112,113,114,115,116,117,118,119 --output_dir=results; }
 
 # Earlier versions of m5, kept in results/ablations/ as they were written (their command reads
 # as m5's did then; each run records its revision). They put ReLU before BN and were written
@@ -203,15 +207,15 @@ m6() { train --stage=m6 --seeds=100,101,102,103,104,105,106,107,108,109 --output
 #   relu-before-bn+rotation-8: revision 2cbd124, which also rotated by up to +-8 degrees.
 #   relu-before-bn+rotation-8+no-weight-decay: revision 33fceb3, rotation and no weight decay.
 
-# The shipped models: the last epoch (not the best one) of m5's seed 110 and of m6's seed 100
-# (the first seed of each one's confirmation); each one's evaluation (pretrained/<name>_evaluation/:
+# The shipped models: the last epoch (not the best one) of m5's and of m6's seed 110 (the first
+# seed of each one's confirmation); each one's evaluation (pretrained/<name>_evaluation/:
 # confusion.png, mistakes.png, evaluation.json) and exports, checked by their own runtimes
 # (pretrained/<name>_export/export.json; the exported files are not committed). MODELS picks
-# some: `MODELS=m6:100 scripts/benchmarks.sh pretrained` (a checkout's results keep no .keras).
+# some: `MODELS=m6:110 scripts/benchmarks.sh pretrained` (a checkout's results keep no .keras).
 pretrained() {
   local name_seed name
   mkdir -p pretrained
-  for name_seed in ${MODELS:-m5:110 m6:100}; do
+  for name_seed in ${MODELS:-m5:110 m6:110}; do
     name=${name_seed%:*}
     cp "results/$name/seed${name_seed#*:}/last.keras" "pretrained/$name.keras"
     cp "results/$name/seed${name_seed#*:}/metrics.json" "pretrained/$name.metrics.json"
