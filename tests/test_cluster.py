@@ -197,7 +197,9 @@ class RayBenchmarkTest(unittest.TestCase):
     def test_a_cluster_started_with_ray_start(self):
         # --block keeps the cluster's processes tied to this one, which an interrupt stops:
         # `ray stop` would stop every Ray cluster on the machine, a benchmark's too. Its own
-        # --temp-dir keeps its address file out of /tmp/ray, where it would outlive it.
+        # --temp-dir keeps its address file out of /tmp/ray, where it would outlive it. The
+        # interrupt is un-ignored first: a suite started in the background (`... &` in a script)
+        # ignores SIGINT, and so would the head, which then outlived the test.
         ray = Path(sys.executable).with_name("ray")
         port = free_port()
         temp_dir = tempfile.mkdtemp(prefix="ray-")
@@ -206,7 +208,8 @@ class RayBenchmarkTest(unittest.TestCase):
             [str(ray), "start", "--head", "--block", f"--port={port}", f"--temp-dir={temp_dir}",
              "--node-ip-address=127.0.0.1", "--num-cpus=2", "--include-dashboard=false",
              "--disable-usage-stats"], env=environment(), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
+            stderr=subprocess.STDOUT, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.addCleanup(head.stdout.close)
         self.addCleanup(head.wait, timeout=120)
         self.addCleanup(head.send_signal, signal.SIGINT)
