@@ -196,11 +196,10 @@ _REGISTRY = {stage.name: stage for stage in (
           target=("Beyond the assignment: at most 5,000 params by Keras' own count, >= 99.40% "
                   "test accuracy in each of the last 4 of 15 epochs, on 10 seeds never used to "
                   "choose it",
-                  "A conv of 12 at full resolution, then a separable conv of 24 (depthwise 3x3, "
+                  "A conv of 12 at full resolution, a separable conv of 24 (depthwise 3x3, "
                   "then pointwise 1x1: 12*9 + 12*24 weights where a 3x3 conv takes 12*9*24), "
-                  "both unpadded, and m5's pool",
-                  "After the pool, three separable convs of 32 replace m5's 1x1 squeeze and "
-                  "three 3x3 convs of 16: wider for fewer weights; the same linear 1x1 head",
+                  "m5's pool, then three separable convs of 32 where m5 has a 1x1 squeeze and "
+                  "three 3x3 convs of 16 (wider for fewer weights), m5's linear 1x1 head",
                   "m5's recipe at batch 16 and lr 0.0125 (twice the updates, the same "
                   "lr-to-batch ratio), training images shifted at random by up to 1 pixel",
                   "Chosen on held-out training images by a rule written before the runs: above "
