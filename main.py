@@ -24,8 +24,9 @@ from keras_mnist7 import cluster
 from keras_mnist7.architecture import parse_plan
 from keras_mnist7.artifacts import (check_model_file, describe_outcome, ensure_writable,
                                     prepare_run_dir, write_text)
-from keras_mnist7.data import DataError, load_mnist, load_split
+from keras_mnist7.data import DataError, cv_split, load_mnist, load_split
 from keras_mnist7.digits import image_files
+from keras_mnist7.experiments import get_experiment
 from keras_mnist7.run_lock import FolderInUse, FolderLock
 from keras_mnist7.run_spec import RunSpec, resolve_input, tensorflow_available
 from keras_mnist7.run_state import RunConflict, clear_run, read_metrics, run_identity, run_status
@@ -33,7 +34,7 @@ from keras_mnist7.stages import STAGES, Recipe, check_torch_recipe, get_stage
 
 flags.DEFINE_enum("mode", "train",
                   ["train", "torch", "evaluate", "predict", "export", "demo", "speed", "stages",
-                   "report"],
+                   "report", "search"],
                   "train: train --stage; torch: train --stage with the PyTorch reference "
                   "(the same network, data and recipe; the seed stages' recipes) into "
                   "<output_dir>/<stage>/torch/seed<k>/; evaluate: --model on the test set (confusion.png, "
@@ -42,7 +43,12 @@ flags.DEFINE_enum("mode", "train",
                   "--model, at http://--host:--port/; speed: time m4's epochs on every installed "
                   "Keras backend and the PyTorch reference (--epochs, default 3) into "
                   "--results_dir/speed.json and speed.md; stages: print the stage table; "
-                  "report: write the stage write-ups from --results_dir into README.md.")
+                  "report: write the stage write-ups from --results_dir into README.md; "
+                  "search: run the cross-validated folds --experiment still needs "
+                  "(keras_mnist7/experiments.py).")
+flags.DEFINE_list("experiment", None,
+                  "search: experiments of keras_mnist7/experiments.py to run, in turn, each "
+                  "into results/cv/<name>/.")
 flags.DEFINE_string("model", None, "evaluate, predict, export: a .keras model file.")
 flags.DEFINE_list("images", None,
                   "predict: image files (PNG, JPEG, ...) and folders of them, comma-separated.")
@@ -58,7 +64,11 @@ flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
 flags.DEFINE_integer("epochs", None, "Epochs to train (stage default: 15).")
 flags.DEFINE_integer("batch_size", None, "Training batch size (m1-m4: 128, m5, m6: 32).")
 flags.DEFINE_float("lr", None, "SGD learning rate; cosine: its peak (m1-m3: 0.01, m4: 0.05, m5, m6: 0.025).")
-flags.DEFINE_float("momentum", None, "SGD momentum (stage default: 0.9).")
+flags.DEFINE_enum("optimizer", None, ["sgd", "adamw"],
+                  "sgd: Keras' SGD with momentum (every stage); adamw: Keras' AdamW, --momentum "
+                  "its beta_1.")
+flags.DEFINE_float("momentum", None, "SGD momentum, AdamW's beta_1 (stage default: 0.9).")
+flags.DEFINE_bool("nesterov", None, "SGD: Nesterov's momentum (stage default: off).")
 flags.DEFINE_float("weight_decay", None,
                    "SGD's decoupled weight decay, w -= lr * weight_decay * w each step "
                    "(m1-m4: 0; m5, m6: 5e-4).")
@@ -95,6 +105,9 @@ flags.DEFINE_enum("init", None, ["keras", "torch"],
                   "How conv weights start: keras (Keras' defaults: Glorot-uniform kernels, zero "
                   "biases) or torch (PyTorch's Conv2d defaults, uniform in +-1/sqrt(fan_in)). "
                   "Unset: the stage's own (torch for m1, keras for the others).")
+flags.DEFINE_enum("activation", None, ["relu", "silu", "gelu", "elu", "mish"],
+                  "Keras' built-in activation after every conv but the linear ones (stage "
+                  "default: relu).")
 flags.DEFINE_float("bn_momentum", None,
                    "Keras momentum of BatchNorm's moving statistics (stage default: 0.9, PyTorch's "
                    "0.1).")
@@ -112,6 +125,10 @@ flags.DEFINE_integer("holdout", 0,
                      "epoch instead of on the test set, which the run then never sees: for "
                      "choosing between recipes without the test set. 0: evaluate on the test "
                      "set.", lower_bound=0)
+flags.DEFINE_bool("cv", False,
+                  "Cross-validation, for choosing without the test set: seed k (0-5) trains on "
+                  "the training images outside fold k of 6 (a fixed permutation, 10,000 each) "
+                  "and is evaluated on fold k after every epoch.")
 flags.DEFINE_string("output_dir", "runs",
                     "Runs are written to <output_dir>/<stage>/; evaluate writes to it when "
                     "given (default: beside --model).")
@@ -182,12 +199,12 @@ def parse_seeds(values):
 def check_runs(spec, seeds, data):
     """Every run folder this command will train into: new, resumable or finished (else an
     error, before any work). --overwrite clears them first. Returns {folder: status}."""
-    (x_train, _), (x_test, _) = data
     runs = [spec] if seeds is None else [spec.for_seed(seed) for seed in seeds]
     statuses = {}
     for run in runs:
         if FLAGS.overwrite:
             clear_run(run.folder)
+        (x_train, _), (x_test, _) = cv_split(data, run.cv_fold)
         statuses[run.folder] = run_status(run.folder, run_identity(run, len(x_train), len(x_test)))
     return statuses
 
@@ -234,16 +251,25 @@ def main(argv):
         architecture = get_stage(FLAGS.stage).architecture_with(
             plan=FLAGS.plan and parse_plan(FLAGS.plan), init=FLAGS.init,
             bn_before_relu=FLAGS.bn_before_relu,
-            bn_momentum=FLAGS.bn_momentum)
+            bn_momentum=FLAGS.bn_momentum, activation=FLAGS.activation)
         if FLAGS.holdout and FLAGS.mode not in ("train", "torch"):
             raise ValueError(f"--holdout is for --mode=train, not --mode={FLAGS.mode}")
+        if FLAGS.cv and FLAGS.mode != "train":
+            raise ValueError(f"--cv is for --mode=train, not --mode={FLAGS.mode}")
         seeds = parse_seeds(FLAGS.seeds)
         if FLAGS.ray is not None:
-            if FLAGS.mode != "train" or seeds is None:
-                raise ValueError("--ray runs a benchmark: it needs --mode=train and --seeds")
+            if FLAGS.mode not in ("train", "search") or (FLAGS.mode == "train" and seeds is None):
+                raise ValueError("--ray runs a benchmark: it needs --mode=train and --seeds, "
+                                 "or --mode=search")
             cluster.check_address(FLAGS.ray)
         if FLAGS.mode in ("evaluate", "predict", "export", "demo"):
             destination = check_model_flags()
+        if (FLAGS.mode == "search") != (FLAGS.experiment is not None):
+            raise ValueError("--mode=search and --experiment=NAME[,...] go together")
+        for name in FLAGS.experiment or ():
+            get_experiment(name)
+        if FLAGS.mode == "search":
+            data = load_split(FLAGS.data_dir)
         if FLAGS.mode == "speed":
             ensure_writable(FLAGS.results_dir, flag="--results_dir")
         if FLAGS.mode == "torch":
@@ -259,7 +285,8 @@ def main(argv):
             # Held until this process ends: one writer per run folder (and benchmark group).
             lock = FolderLock(run_dir, command).acquire()  # noqa: F841
             spec = RunSpec(FLAGS.stage, recipe, architecture, run_dir, seed=FLAGS.seed,
-                           holdout=FLAGS.holdout, input=resolve_input(FLAGS.input),
+                           holdout=FLAGS.holdout, cv=FLAGS.cv,
+                           input=resolve_input(FLAGS.input),
                            # Keras' TensorBoard callback writes with TensorFlow's tf.summary.
                            tensorboard=FLAGS.tensorboard and tensorflow_available(),
                            threads=FLAGS.threads or 0, command=command)
@@ -300,6 +327,11 @@ def main(argv):
               "pretrained/README.md from pretrained/")
     elif FLAGS.mode == "torch":
         commands.train_torch(spec, data, seeds)
+    elif FLAGS.mode == "search":
+        on = None if FLAGS.ray is None else cluster.Cluster(FLAGS.ray, FLAGS.threads or 1,
+                                                            FLAGS.ray_shared_folder)
+        commands.run_search(FLAGS.experiment, data, 2, on, threads=FLAGS.threads or 0,
+                            input=resolve_input(FLAGS.input))
     elif FLAGS.mode == "train":
         verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
         on = None

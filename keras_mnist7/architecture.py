@@ -13,6 +13,8 @@ POOL = "pool"
 # PyTorch's Conv2d defaults (kernels and biases uniform in +-1/sqrt(fan_in)), in Keras' own
 # initializers: what the seed's networks started from.
 INITS = ("keras", "torch")
+# Keras' built-in activations a plan's convs may use (Keras' names: they reload by name).
+ACTIVATIONS = ("relu", "silu", "gelu", "elu", "mish")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,10 +48,14 @@ class Architecture:
     # biases each ReLU still cuts at its own learned shift (BN's beta) instead of at zero.
     bn_before_relu: bool = False
     init: str = "keras"  # one of INITS
+    activation: str = "relu"  # of every conv but linear ones; one of ACTIVATIONS
 
     def __post_init__(self):
         if self.init not in INITS:
             raise ValueError(f"--init must be one of {', '.join(INITS)}, got {self.init}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"--activation must be one of {', '.join(ACTIVATIONS)}, got "
+                             f"{self.activation}")
         convs = [item for item in self.plan if item != POOL]
         if self.init == "torch" and any(conv.separable for conv in convs):
             raise ValueError("--init=torch covers plain convs only, not separable ones")

@@ -29,7 +29,7 @@ def benchmark_result(spec, runs, metrics):
     is one run's metrics.json."""
     return {"stage": spec.stage, "params": metrics["params"], "epochs": spec.recipe.epochs,
             "recipe": metrics["recipe"], "architecture": metrics.get("architecture"),
-            "evaluated_on": evaluation_set(spec.holdout), "input": spec.input, "runs": runs,
+            "evaluated_on": evaluation_set(spec, group=True), "input": spec.input, "runs": runs,
             "device": metrics["device"], "versions": metrics["versions"],
             "command": spec.command}
 

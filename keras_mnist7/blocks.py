@@ -47,10 +47,11 @@ def conv_initializers(init, fan_in):
 
 def conv_block(x, filters, index, *, kernel_size=3, padding="same", use_bias=True,
                batch_norm=True, activation=True, bn_momentum=BN_MOMENTUM, bn_before_relu=False,
-               init="keras", separable=False):
+               init="keras", separable=False, nonlinearity="relu"):
     """conv -> ReLU -> BatchNorm, the seed's order, or conv -> BatchNorm -> ReLU with
     `bn_before_relu`; one layer per table row. `init`: see conv_initializers (Keras' defaults
-    for a separable conv: depthwise then pointwise, one layer)."""
+    for a separable conv: depthwise then pointwise, one layer). `nonlinearity`: another of
+    Keras' built-in activations in place of ReLU (a layer named after it)."""
     if separable:
         x = layers.SeparableConv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
                                    name=f"conv{index}")(x)
@@ -58,7 +59,10 @@ def conv_block(x, filters, index, *, kernel_size=3, padding="same", use_bias=Tru
         fan_in = kernel_size * kernel_size * x.shape[-1]
         x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
                           name=f"conv{index}", **conv_initializers(init, fan_in))(x)
-    relu = layers.ReLU(name=f"relu{index}") if activation else None
+    relu = None
+    if activation:
+        relu = (layers.ReLU(name=f"relu{index}") if nonlinearity == "relu" else
+                layers.Activation(nonlinearity, name=f"{nonlinearity}{index}"))
     bn = (layers.BatchNormalization(momentum=bn_momentum, epsilon=BN_EPSILON, name=f"bn{index}")
           if batch_norm else None)
     for layer in (bn, relu) if bn_before_relu else (relu, bn):

@@ -128,7 +128,8 @@ def run_seeds(spec, seeds, data, cluster, verbose="auto"):
     seeds.json (seeds in the order given) as tasks finish, and prints one line per run."""
     import ray
 
-    (x_train, _), (x_test, _) = data
+    from keras_mnist7.data import cv_split
+
     spec = dataclasses.replace(spec, threads=cluster.cpus_per_task)
     task = ray.remote(num_cpus=cluster.cpus_per_task, max_retries=RETRIES,
                       max_calls=1)(train_run)  # a fresh process per task: its own threads
@@ -137,6 +138,7 @@ def run_seeds(spec, seeds, data, cluster, verbose="auto"):
     for seed in seeds:
         run = spec.for_seed(seed)
         prepare_run_dir(spec.folder, f"seed{seed}")
+        (x_train, _), (x_test, _) = cv_split(data, run.cv_fold)
         if run_status(run.folder, run_identity(run, len(x_train), len(x_test))) == "finished":
             finished[seed] = read_metrics(run.folder)
             continue

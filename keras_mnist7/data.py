@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_mnist7.run_spec import CV_FOLDS
+
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
 
@@ -259,6 +261,32 @@ def load_split(data_dir=None, train_size=None, holdout=0):
         test = (x_train[-holdout:], y_train[-holdout:])
         x_train, y_train = x_train[:-holdout], y_train[:-holdout]
     return (x_train[:train_size], y_train[:train_size]), test
+
+
+# Cross-validation on the training images: one fixed permutation of the 60,000, cut into
+# CV_FOLDS folds of 10,000. A cv run of fold k trains on the other folds and is evaluated on
+# fold k; the test set plays no part.
+CV_PERMUTATION_SEED = 20261206
+
+
+def cv_folds(size):
+    """The folds' indices into the training images: CV_FOLDS sorted arrays, each of them once."""
+    order = np.random.default_rng(CV_PERMUTATION_SEED).permutation(size)
+    return [np.sort(fold) for fold in np.array_split(order, CV_FOLDS)]
+
+
+def cv_split(data, fold):
+    """((x_train, y_train), (x_fold, y_fold)) of a cv run: `data`'s training images outside
+    fold `fold`, in their own order, and those of the fold; `data`'s test set is dropped.
+    `fold` None: `data` itself."""
+    if fold is None:
+        return data
+    if not 0 <= fold < CV_FOLDS:
+        raise ValueError(f"a cross-validation fold is one of 0-{CV_FOLDS - 1}, got {fold}")
+    (x_train, y_train), _ = data
+    held = np.zeros(len(x_train), dtype=bool)
+    held[cv_folds(len(x_train))[fold]] = True
+    return (x_train[~held], y_train[~held]), (x_train[held], y_train[held])
 
 
 def _as_tuples(arrays):

@@ -27,7 +27,7 @@ def build_network(architecture, name, dropout=None, augmentation=()):
                        batch_norm=architecture.batch_norm and item.activation,
                        activation=item.activation, bn_momentum=architecture.bn_momentum,
                        bn_before_relu=architecture.bn_before_relu, init=architecture.init,
-                       separable=item.separable)
+                       separable=item.separable, nonlinearity=architecture.activation)
     return keras.Model(pixels, gap_softmax_head(x), name=name)
 
 

@@ -13,6 +13,7 @@ from keras_mnist7.stages import Recipe, get_stage
 
 
 INPUTS = ("dataset", "arrays")
+CV_FOLDS = 6  # cross-validation folds of the training images (data.cv_split)
 
 
 def tensorflow_available():
@@ -41,6 +42,9 @@ class RunSpec:
     folder: Path  # where the run writes; for a benchmark, the group folder of its seeds
     seed: int = 0
     holdout: int = 0  # > 0: the last N training images stand in for the test set
+    # Cross-validation: the run of seed k trains outside fold k of the training images and is
+    # evaluated on fold k (data.cv_split), so seeds 0-5 pair each seed with its own fold.
+    cv: bool = False
     tensorboard: bool = True  # also write Keras' TensorBoard logs
     # "dataset": tf.data feeds the model, augmentation mapped over its batches. "arrays": the
     # uint8 arrays go to fit() whole, augmentation runs in the model's first layers (no
@@ -61,6 +65,21 @@ class RunSpec:
             raise ValueError(f"--input must be one of {', '.join(INPUTS)}, got {self.input}")
         if self.threads < 0:
             raise ValueError(f"--threads must be >= 0, got {self.threads}")
+        if self.cv and self.holdout:
+            raise ValueError("--cv and --holdout each choose what a run is evaluated on: give one")
+        if self.cv and not 0 <= self.seed < CV_FOLDS:
+            raise ValueError(f"--cv pairs seed k with fold k: seeds are 0-{CV_FOLDS - 1}, "
+                             f"got {self.seed}")
+
+    @property
+    def cv_fold(self):
+        """The fold this run is evaluated on (None: not a cv run)."""
+        return self.seed if self.cv else None
+
+    @property
+    def held_out(self):
+        """Whether the run is evaluated on training images kept out of training, not the test set."""
+        return bool(self.holdout or self.cv)
 
     def for_seed(self, seed):
         """A benchmark's run of `seed`: in <folder>/seed<k>/."""

@@ -25,7 +25,7 @@ RUN_FILES = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.t
 TEMP_PATTERN = ".*.tmp*"  # what artifacts.write_atomic and the checkpoints write before a rename
 KINDS = {"recipe": Recipe, "architecture": Architecture}  # identity keys recorded as dataclasses
 IDENTITY_KEYS = ("stage", "architecture", "recipe", "seed", "train_size", "test_size", "holdout",
-                 "input")
+                 "cv_fold", "input")
 
 
 class RunConflict(Exception):
@@ -34,12 +34,12 @@ class RunConflict(Exception):
 
 def run_identity(spec, train_size, test_size):
     """What metrics.json records about a run (a RunSpec) that a resumed run must share, as
-    JSON values. The holdout is recorded as null when there is none, as in the files written
-    before it existed."""
+    JSON values. The holdout and the cv fold are recorded as null when there is none, as in the
+    files written before they existed."""
     identity = {"stage": spec.stage, "architecture": dataclasses.asdict(spec.architecture),
                 "recipe": dataclasses.asdict(spec.recipe), "seed": spec.seed,
                 "train_size": train_size, "test_size": test_size, "holdout": spec.holdout or None,
-                "input": spec.input}
+                "cv_fold": spec.cv_fold, "input": spec.input}
     return json.loads(json.dumps(identity))  # tuples become lists, as in the file
 
 

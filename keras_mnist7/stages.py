@@ -9,6 +9,7 @@ from keras_mnist7.architecture import POOL, Architecture, Conv
 
 
 SCHEDULES = ("step", "cosine")
+OPTIMIZERS = ("sgd", "adamw")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,8 +18,12 @@ class Recipe:
 
     epochs: int = 15
     batch_size: int = 128
+    # "sgd": Keras' SGD with momentum (and Nesterov's form with nesterov); "adamw": Keras' AdamW,
+    # its beta_1 the momentum.
+    optimizer: str = "sgd"
     lr: float = 0.01
     momentum: float = 0.9
+    nesterov: bool = False
     weight_decay: float = 0.0  # Keras SGD's decoupled decay: w -= lr * weight_decay * w per step
     schedule: str = "step"  # "step": PyTorch's StepLR; "cosine": warm-up, then cosine to 0
     step_size: int | None = None  # step: epochs between lr decays; None: constant lr
@@ -47,6 +52,8 @@ class Recipe:
             ("translation_pixels", 0 <= self.translation_pixels <= 14, "in [0, 14]"),
             ("ema_momentum", 0 <= self.ema_momentum < 1, "in [0, 1)"),
             ("schedule", self.schedule in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
+            ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+            ("nesterov", self.optimizer == "sgd" or not self.nesterov, "unset with --optimizer=adamw"),
             ("step_size", self.schedule == "step" or self.step_size is None,
              "unset with --schedule=cosine"),
             ("warmup_epochs", self.warmup_epochs >= 0, ">= 0"),
@@ -74,6 +81,8 @@ def check_torch_recipe(recipe):
     beyond = [name for name, used in (("--weight_decay", recipe.weight_decay),
                                       ("--ema_momentum", recipe.ema_momentum),
                                       ("--translation_pixels", recipe.translation_pixels),
+                                      ("--optimizer=adamw", recipe.optimizer != "sgd"),
+                                      ("--nesterov", recipe.nesterov),
                                       ("--schedule=cosine", recipe.schedule != "step")) if used]
     if beyond:
         raise ValueError(f"--mode=torch trains the seed stages' recipes (SGD, constant or step "
@@ -104,11 +113,11 @@ class Stage:
 
     def architecture_with(self, **overrides):
         """The stage's architecture with another plan (a tuple, see architecture.parse_plan),
-        initialisation (init) or BN's settings changed (bn_before_relu, bn_momentum; None keeps
-        the stage's own), validated."""
+        initialisation (init), activation or BN's settings changed (bn_before_relu, bn_momentum;
+        None keeps the stage's own), validated."""
         given = {key: value for key, value in overrides.items() if value is not None}
         for name in given:
-            if name not in ("plan", "init", "bn_before_relu", "bn_momentum"):
+            if name not in ("plan", "init", "bn_before_relu", "bn_momentum", "activation"):
                 raise ValueError(f"unknown architecture setting: {name}")
             if name.startswith("bn_") and not self.architecture.batch_norm:
                 raise ValueError(f"--{name}: stage {self.name} has no BatchNorm layers")

@@ -152,7 +152,7 @@ def train(spec, data, verbose=True):
                    params=param_counts(network), device=f"CPU ({cpu_name()}), "
                    f"PyTorch threads: {torch.get_num_threads()}", versions=versions(),
                    revision=source_revision(),
-                   history_columns=f"val_* are {evaluation_set(spec.holdout)}, evaluated after "
+                   history_columns=f"val_* are {evaluation_set(spec)}, evaluated after "
                                    "every epoch", history=[])
     for epoch in range(recipe.epochs):
         lr = recipe.learning_rate(epoch)  # StepLR's lr, set before the epoch

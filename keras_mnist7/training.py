@@ -14,15 +14,23 @@ from keras_mnist7.callbacks import (AveragedWeights, EpochTimer, HistoryCsv, Lea
 from keras_mnist7.environment import describe_device, limit_threads, source_revision, versions
 from keras_mnist7.evaluation import describe, write_evaluation
 from keras_mnist7.models import build_network, param_counts
+from keras_mnist7.data import cv_split
 from keras_mnist7.receptive_field import receptive_field
 from keras_mnist7.report import model_report
+from keras_mnist7.run_spec import CV_FOLDS
 from keras_mnist7.run_state import (BACKUP_DIR, KERAS_BACKUP, TENSORBOARD_DIR, read_metrics,
                                     remove_temp_files, restore_sealed_backup, run_identity,
                                     run_status)
 
 
-def evaluation_set(holdout, images=None):
-    """What the val_* columns of a run measure, in words."""
+def evaluation_set(spec, images=None, group=False):
+    """What the val_* columns of a run (a RunSpec) measure, in words; `group`: of each run of
+    a benchmark of several seeds."""
+    holdout = spec.holdout
+    if spec.cv:
+        fold = "k, for seed k," if group else spec.cv_fold
+        return (f"fold {fold} of the training images' {CV_FOLDS} cross-validation folds, held "
+                "out (--cv; the test set is not used)")
     if holdout:
         return (f"the last {holdout:,} training images, held out (--holdout; the test set is not "
                 "used)")
@@ -46,13 +54,15 @@ def learning_rate_for(recipe, steps_per_epoch):
 
 
 def optimizer_for(recipe, steps_per_epoch):
-    """SGD with momentum, the recipe's schedule, its weight decay (Keras' decoupled one) and,
-    with ema_momentum, Keras' moving average of the weights."""
-    return keras.optimizers.SGD(learning_rate=learning_rate_for(recipe, steps_per_epoch),
-                                momentum=recipe.momentum,
-                                weight_decay=recipe.weight_decay or None,
-                                use_ema=bool(recipe.ema_momentum),
-                                ema_momentum=recipe.ema_momentum or 0.99)
+    """SGD with momentum (or AdamW, momentum its beta_1), the recipe's schedule, its weight
+    decay (Keras' decoupled one) and, with ema_momentum, Keras' moving average of the weights."""
+    common = dict(learning_rate=learning_rate_for(recipe, steps_per_epoch),
+                  weight_decay=recipe.weight_decay or None, use_ema=bool(recipe.ema_momentum),
+                  ema_momentum=recipe.ema_momentum or 0.99)
+    if recipe.optimizer == "adamw":
+        return keras.optimizers.AdamW(beta_1=recipe.momentum,
+                                      **{**common, "weight_decay": recipe.weight_decay})
+    return keras.optimizers.SGD(momentum=recipe.momentum, nesterov=recipe.nesterov, **common)
 
 
 def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True):
@@ -145,7 +155,8 @@ def compiled_model(spec, train_size, steps_per_execution=1):
 def train(spec, data, verbose="auto"):
     """Trains the run `spec` (a RunSpec) on ((x_train, y_train), (x_test, y_test)) uint8 arrays,
     in spec.folder. With spec.holdout, (x_test, y_test) are that many training images held out,
-    standing in for the test set; it is recorded with the run.
+    standing in for the test set; it is recorded with the run. With spec.cv, the run trains
+    outside its fold of the training images and is evaluated on the fold (data.cv_split).
 
     Returns the content of metrics.json. A run folder that holds this run unfinished is resumed
     from its last backed-up epoch; one that holds it finished is returned as it is; one that
@@ -153,6 +164,7 @@ def train(spec, data, verbose="auto"):
     reported; it steers nothing (the schedule is fixed in advance).
     """
     run_dir, recipe, stage, seed = Path(spec.folder), spec.recipe, spec.stage, spec.seed
+    data = cv_split(data, spec.cv_fold)
     (x_train, y_train), (x_test, y_test) = data
     identity = run_identity(spec, len(x_train), len(x_test))
     status = run_status(run_dir, identity)
@@ -170,17 +182,19 @@ def train(spec, data, verbose="auto"):
     facts = dict(identity, command=spec.command, params=param_counts(model),
                  receptive_field=receptive_field(model), device=device, versions=versions(),
                  revision=source_revision(),
-                 history_columns=f"val_* are {evaluation_set(spec.holdout)}, evaluated after every "
+                 history_columns=f"val_* are {evaluation_set(spec)}, "
+                                 "evaluated after every "
                                  "epoch")
     if verbose:
         print(f"{report}\n[train] stage {stage}, {len(x_train):,} train images, evaluated on "
-              f"{evaluation_set(spec.holdout, len(x_test))}, on {device}; artifacts in {run_dir}/")
+              f"{evaluation_set(spec, len(x_test))}, on {device}; "
+              f"artifacts in {run_dir}/")
     callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous,
                               spec.tensorboard)
     model.fit(**fit_inputs(spec, data), epochs=recipe.epochs, callbacks=callbacks,
               verbose=verbose)
     best = keras.saving.load_model(run_dir / "best.keras")
-    dataset = "held-out" if spec.holdout else "test"
+    dataset = "held-out" if spec.held_out else "test"
     evaluation = write_evaluation(best, x_test, y_test, run_dir,
                                   f"{stage} seed {seed} best.keras, {dataset} images")
     if verbose:
