@@ -99,7 +99,7 @@ def run_search(names, data, verbose, on=None, **fields):
         except FolderInUse as err:
             print(f"[search] {name}: skipped, {err}", flush=True)
             continue
-        with lock:
+        try:
             spec = experiment.run_spec(tensorboard=False, command=command, **fields)
             while True:
                 _, todo = search_step(experiment)
@@ -107,6 +107,8 @@ def run_search(names, data, verbose, on=None, **fields):
                     break
                 done = fold_scores(experiment.seeds_json)
                 run_benchmark(spec, sorted({*done, *todo}), data, verbose, on)
+        finally:
+            lock.release()
         print(describe_search(experiment), flush=True)
 
 
