@@ -89,6 +89,14 @@ flags.DEFINE_float("rotation_degrees", None,
 flags.DEFINE_float("translation_pixels", None,
                    "Random shift of training images, up to +-this many pixels each way "
                    "(stage default: 0).")
+flags.DEFINE_float("zoom", None,
+                   "Random scale of training images, by up to +-this fraction (stage default: 0).")
+flags.DEFINE_integer("clean_epochs", None,
+                     "The last N epochs train on the images as they are, without augmentation "
+                     "(--input=dataset; stage default: 0).")
+flags.DEFINE_float("label_smoothing", None,
+                   "Smooth the one-hot labels by this much in the loss; val_crossentropy records "
+                   "the plain cross-entropy (stage default: 0).")
 flags.DEFINE_float("ema_momentum", None,
                    "Average the weights (Keras' SGD use_ema with this ema_momentum); evaluation "
                    "and checkpoints use the average. 0: off (stage default).")

@@ -19,11 +19,19 @@ def translation(pixels, seed):
                                           interpolation="bilinear", seed=seed, name="translation")
 
 
-def augmentation(rotation_degrees, translation_pixels, seed):
-    """The augmentation layers a recipe asks for, in order (rotate, then shift)."""
+def zoom(fraction, seed):
+    """Keras' own random scale, by up to +-fraction, the same both ways (the aspect kept)."""
+    return keras.layers.RandomZoom((-fraction, fraction), fill_mode="constant", fill_value=0.0,
+                                   interpolation="bilinear", seed=seed, name="zoom")
+
+
+def augmentation(rotation_degrees, translation_pixels, seed, zoom_fraction=0.0):
+    """The augmentation layers a recipe asks for, in order (rotate, scale, then shift)."""
     layers = []
     if rotation_degrees:
         layers.append(rotation(rotation_degrees, seed))
+    if zoom_fraction:
+        layers.append(zoom(zoom_fraction, seed + 2))
     if translation_pixels:
         layers.append(translation(translation_pixels, seed + 1))
     return layers

@@ -34,6 +34,13 @@ class Recipe:
     dropout: float | None = None  # None: the stage has no dropout layers
     rotation_degrees: float = 0.0  # random rotation of training images, up to +-this
     translation_pixels: float = 0.0  # random shift of training images, up to +-this many pixels
+    zoom: float = 0.0  # random scale of training images, by up to +-this fraction
+    # The last N epochs train on the images as they are: augmentation stops before the end, so
+    # the last epochs fit the real distribution (--input=dataset only).
+    clean_epochs: int = 0
+    # Cross-entropy against labels smoothed by this much (one-hot labels, Keras'
+    # CategoricalCrossentropy); val_crossentropy then records the plain loss.
+    label_smoothing: float = 0.0
     # Polyak averaging of the weights (Keras' SGD use_ema); evaluation and checkpoints see the
     # average. 0: off.
     ema_momentum: float = 0.0
@@ -51,6 +58,12 @@ class Recipe:
             ("rotation_degrees", 0 <= self.rotation_degrees <= 180, "in [0, 180]"),
             ("translation_pixels", 0 <= self.translation_pixels <= 14, "in [0, 14]"),
             ("ema_momentum", 0 <= self.ema_momentum < 1, "in [0, 1)"),
+            ("zoom", 0 <= self.zoom < 1, "in [0, 1)"),
+            ("clean_epochs", 0 <= self.clean_epochs < self.epochs, "in [0, --epochs)"),
+            ("clean_epochs", not self.clean_epochs or bool(
+                self.rotation_degrees or self.translation_pixels or self.zoom),
+             "0 without augmentation"),
+            ("label_smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
             ("schedule", self.schedule in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
             ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
             ("nesterov", self.optimizer == "sgd" or not self.nesterov, "unset with --optimizer=adamw"),
@@ -82,6 +95,9 @@ def check_torch_recipe(recipe):
                                       ("--ema_momentum", recipe.ema_momentum),
                                       ("--translation_pixels", recipe.translation_pixels),
                                       ("--optimizer=adamw", recipe.optimizer != "sgd"),
+                                      ("--zoom", recipe.zoom),
+                                      ("--clean_epochs", recipe.clean_epochs),
+                                      ("--label_smoothing", recipe.label_smoothing),
                                       ("--nesterov", recipe.nesterov),
                                       ("--schedule=cosine", recipe.schedule != "step")) if used]
     if beyond:

@@ -5,7 +5,9 @@ import math
 from pathlib import Path
 
 import keras
+import numpy as np
 
+from keras_mnist7.architecture import NUM_CLASSES
 from keras_mnist7.artifacts import write_text
 from keras_mnist7.augmentation import augmentation
 from keras_mnist7.callbacks import (AveragedWeights, EpochTimer, HistoryCsv, LearningRateLogger,
@@ -112,25 +114,48 @@ def make_deterministic(seed):
         keras.utils.set_random_seed(seed)
 
 
-def fit_inputs(spec, data):
+def fit_inputs(spec, data, start_epoch=0):
     """model.fit's data for the run's input path.
 
-    dataset: tf.data, shuffled with the seed, augmented batch by batch. arrays: the uint8
-    arrays as they are; fit() shuffles them each epoch (NumPy, seeded by set_random_seed) and
-    the model's own first layers augment them.
+    dataset: tf.data, shuffled with the seed, augmented batch by batch; with clean epochs, one
+    stream of the epochs from `start_epoch` on. arrays: the uint8 arrays as they are; fit()
+    shuffles them each epoch (NumPy, seeded by set_random_seed) and the model's own first
+    layers augment them. With label smoothing the labels are one-hot.
     """
     (x_train, y_train), (x_test, y_test) = data
+    recipe = spec.recipe
     if spec.input == "dataset":
         from keras_mnist7 import pipeline
 
-        recipe = spec.recipe
-        return {"x": pipeline.train_dataset(x_train, y_train, recipe.batch_size, spec.seed,
-                                            recipe.rotation_degrees, recipe.translation_pixels),
-                "validation_data": pipeline.test_dataset(x_test, y_test, batch_size=1000),
+        if recipe.clean_epochs:
+            train = pipeline.epochs_dataset(x_train, y_train, recipe, spec.seed, start_epoch)
+            steps = {"steps_per_epoch": math.ceil(len(x_train) / recipe.batch_size)}
+        else:
+            train = pipeline.train_dataset(x_train, y_train, recipe.batch_size, spec.seed,
+                                           recipe.rotation_degrees, recipe.translation_pixels,
+                                           recipe.zoom)
+            steps = {}
+        test = pipeline.test_dataset(x_test, y_test, batch_size=1000)
+        if recipe.label_smoothing:
+            train, test = pipeline.one_hot(train), pipeline.one_hot(test)
+        return {"x": train, "validation_data": test, **steps,
                 "shuffle": False}  # the dataset shuffles itself, with its seed
-    return {"x": x_train[..., None], "y": y_train, "batch_size": spec.recipe.batch_size,
+    if recipe.clean_epochs:
+        raise ValueError("--clean_epochs needs --input=dataset")
+    if recipe.label_smoothing:
+        y_train, y_test = (np.eye(NUM_CLASSES, dtype="float32")[y] for y in (y_train, y_test))
+    return {"x": x_train[..., None], "y": y_train, "batch_size": recipe.batch_size,
             "shuffle": True, "validation_data": (x_test[..., None], y_test),
             "validation_batch_size": 1000}
+
+
+def loss_and_metrics(recipe):
+    """Sparse cross-entropy; with label smoothing, Keras' CategoricalCrossentropy on one-hot
+    labels, and the plain cross-entropy beside it as a metric (val_crossentropy)."""
+    if not recipe.label_smoothing:
+        return "sparse_categorical_crossentropy", ["accuracy"]
+    return (keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
+            ["accuracy", keras.metrics.CategoricalCrossentropy(name="crossentropy")])
 
 
 def compiled_model(spec, train_size, steps_per_execution=1):
@@ -143,11 +168,13 @@ def compiled_model(spec, train_size, steps_per_execution=1):
     recipe = spec.recipe
     limit_threads(spec.threads)
     make_deterministic(spec.seed)
-    in_model = augmentation(recipe.rotation_degrees, recipe.translation_pixels, spec.seed)
+    in_model = augmentation(recipe.rotation_degrees, recipe.translation_pixels, spec.seed,
+                            recipe.zoom)
     model = build_network(spec.architecture, name=spec.stage, dropout=recipe.dropout,
                           augmentation=in_model if spec.input == "arrays" else ())
+    loss, metrics = loss_and_metrics(recipe)
     model.compile(optimizer=optimizer_for(recipe, math.ceil(train_size / recipe.batch_size)),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  loss=loss, metrics=metrics,
                   steps_per_execution=steps_per_execution)
     return model
 
@@ -191,7 +218,7 @@ def train(spec, data, verbose="auto"):
               f"artifacts in {run_dir}/")
     callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous,
                               spec.tensorboard)
-    model.fit(**fit_inputs(spec, data), epochs=recipe.epochs, callbacks=callbacks,
+    model.fit(**fit_inputs(spec, data, len(previous)), epochs=recipe.epochs, callbacks=callbacks,
               verbose=verbose)
     best = keras.saving.load_model(run_dir / "best.keras")
     dataset = "held-out" if spec.held_out else "test"
