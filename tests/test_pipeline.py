@@ -3,6 +3,7 @@ import unittest
 import numpy as np
 
 from keras_mnist7 import augmentation, pipeline
+from keras_mnist7.stages import Recipe
 from tests.helpers import mnist_subset
 
 
@@ -86,6 +87,35 @@ class PipelineTest(unittest.TestCase):
         again = batches(pipeline.train_dataset(self.x, self.ids, 100, seed=0,
                                                translation_pixels=1))
         np.testing.assert_array_equal(train[0][0], again[0][0])  # seeded
+
+    def test_clean_epochs_are_the_images_as_they_are_and_a_resumed_stream_keeps_them(self):
+        recipe = Recipe(epochs=3, batch_size=100, rotation_degrees=5, zoom=0.1,
+                        translation_pixels=2, clean_epochs=1)
+        stream = batches(pipeline.epochs_dataset(self.x, self.ids, recipe, seed=0))
+        self.assertEqual(len(stream), 9)  # 3 epochs of 3 batches, one stream
+        epochs = [stream[3 * e:3 * e + 3] for e in range(3)]
+        for index, epoch in enumerate(epochs):
+            ids = np.concatenate([y for _, y in epoch])
+            self.assertEqual(sorted(ids), list(self.ids))  # every image once per epoch
+            moved = [np.abs(x[..., 0] - self.x[y]).max() > 1 for x, y in epoch]
+            self.assertEqual(all(moved) if index < 2 else any(moved), index < 2)
+        self.assertFalse(np.array_equal(epochs[0][0][1], epochs[1][0][1]))  # reshuffled
+        resumed = batches(pipeline.epochs_dataset(self.x, self.ids, recipe, seed=0,
+                                                  start_epoch=2))
+        self.assertEqual(len(resumed), 3)
+        for (x, y), (x_again, y_again) in zip(epochs[2], resumed):
+            np.testing.assert_array_equal(y, y_again)
+            np.testing.assert_array_equal(x, x_again)
+        again = batches(pipeline.epochs_dataset(self.x, self.ids, recipe, seed=0))
+        np.testing.assert_array_equal(stream[0][0], again[0][0])  # seeded
+
+    def test_zoom_scales_about_the_centre_and_one_hot_labels(self):
+        config = augmentation.zoom(0.1, seed=0).get_config()
+        self.assertEqual((config["fill_mode"], config["height_factor"]), ("constant", (-0.1, 0.1)))
+        dataset = pipeline.one_hot(pipeline.test_dataset(self.x, self.ids % 10, batch_size=100))
+        (_, y), *_ = batches(dataset)
+        np.testing.assert_array_equal(y.argmax(1), self.ids[:100] % 10)
+        self.assertEqual(y.shape, (100, 10))
 
 
 if __name__ == "__main__":

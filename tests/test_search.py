@@ -1,0 +1,136 @@
+"""The cross-validated protocol: folds, paired statistics, the screen-then-power rule, and the
+experiments registry. Plain numbers and arrays: no training."""
+
+import json
+import math
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+
+from keras_mnist7 import search
+from keras_mnist7.data import cv_folds, cv_split
+from keras_mnist7.experiments import REGISTRY, Experiment, get_experiment
+from keras_mnist7.run_spec import CV_FOLDS, RunSpec
+
+
+def scores(last4_by_fold, loss=0.02):
+    return {fold: search.FoldScore(fold, value, loss) for fold, value in last4_by_fold.items()}
+
+
+class FoldsTest(unittest.TestCase):
+    def test_six_disjoint_folds_cover_every_training_image_once(self):
+        folds = cv_folds(60000)
+        self.assertEqual([len(fold) for fold in folds], [10000] * CV_FOLDS)
+        np.testing.assert_array_equal(np.sort(np.concatenate(folds)), np.arange(60000))
+
+    def test_the_permutation_is_fixed(self):
+        for first, again in zip(cv_folds(600), cv_folds(600)):
+            np.testing.assert_array_equal(first, again)
+
+    def test_a_fold_is_held_out_and_the_test_set_dropped(self):
+        images = np.arange(600)
+        data = ((images, images % 10), (np.zeros(5), np.zeros(5)))
+        for fold in range(CV_FOLDS):
+            (x_train, _), (x_held, y_held) = cv_split(data, fold)
+            self.assertEqual((len(x_train), len(x_held)), (500, 100))
+            self.assertEqual(np.intersect1d(x_train, x_held).size, 0)
+            np.testing.assert_array_equal(y_held, x_held % 10)
+        self.assertIs(cv_split(data, None), data)
+        with self.assertRaisesRegex(ValueError, "fold is one of 0-5"):
+            cv_split(data, 6)
+
+    def test_cv_pairs_seed_with_fold_and_excludes_a_holdout(self):
+        spec = REGISTRY["m5-baseline"].run_spec()
+        self.assertEqual(spec.for_seed(4).cv_fold, 4)
+        with self.assertRaisesRegex(ValueError, "seeds are 0-5"):
+            spec.for_seed(6)
+        with self.assertRaisesRegex(ValueError, "give one"):
+            RunSpec.of_stage("m5", "x", cv=True, holdout=10)
+
+
+class PairedTest(unittest.TestCase):
+    def test_mean_gain_standard_error_and_t(self):
+        baseline = scores({0: 99.40, 1: 99.50, 2: 99.45})
+        candidate = scores({0: 99.50, 1: 99.55, 2: 99.60})
+        result = search.paired(candidate, baseline)
+        diffs = [0.10, 0.05, 0.15]
+        self.assertAlmostEqual(result.gain, 0.10)
+        self.assertAlmostEqual(result.standard_error, np.std(diffs, ddof=1) / math.sqrt(3))
+        self.assertAlmostEqual(result.t, 0.10 / result.standard_error)
+        self.assertEqual(result.folds, (0, 1, 2))
+
+    def test_only_folds_both_have_are_paired(self):
+        result = search.paired(scores({0: 99.5, 1: 99.6}), scores({1: 99.5, 2: 99.0}))
+        self.assertEqual(result.folds, (1,))
+        self.assertTrue(math.isnan(result.t))
+        self.assertIsNone(search.paired(scores({0: 99.5}), scores({1: 99.5})))
+
+
+class VerdictTest(unittest.TestCase):
+    BASE = scores({fold: 99.45 for fold in range(6)})
+
+    def test_screening_until_both_have_folds_0_to_2(self):
+        self.assertEqual(search.verdict({}, self.BASE), ("screening", (0, 1, 2)))
+        self.assertEqual(search.verdict(scores({0: 99.6}), self.BASE), ("screening", (1, 2)))
+        self.assertEqual(search.verdict(scores({0: 99.6, 1: 99.6, 2: 99.6}), scores({0: 99.4})),
+                         ("screening", ()))
+
+    def test_a_small_screen_gain_drops_the_candidate(self):
+        self.assertEqual(search.verdict(scores({0: 99.47, 1: 99.47, 2: 99.47}), self.BASE),
+                         ("dropped at screen", ()))
+
+    def test_a_screen_gain_asks_for_folds_3_to_5(self):
+        self.assertEqual(search.verdict(scores({0: 99.48, 1: 99.49, 2: 99.47}), self.BASE),
+                         ("powering", (3, 4, 5)))
+
+    def test_pass_needs_gain_t_and_a_loss_no_higher(self):
+        steady = {fold: 99.53 + 0.01 * (fold % 2) for fold in range(6)}
+        self.assertEqual(search.verdict(scores(steady), self.BASE), ("passed", ()))
+        self.assertEqual(search.verdict(scores(steady, loss=0.03), self.BASE), ("failed", ()))
+        noisy = {0: 99.75, 1: 99.40, 2: 99.75, 3: 99.40, 4: 99.75, 5: 99.40}  # gain 0.125, t < 2
+        self.assertLess(search.paired(scores(noisy), self.BASE).t, search.PASS_T)
+        self.assertEqual(search.verdict(scores(noisy), self.BASE), ("failed", ()))
+        small = {fold: 99.52 for fold in range(6)}  # t is huge, the gain 0.07 is not enough
+        self.assertEqual(search.verdict(scores(small), self.BASE), ("failed", ()))
+
+    def test_fold_scores_read_finished_runs_of_a_seeds_json(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "seeds.json"
+            self.assertEqual(search.fold_scores(path), {})
+            path.write_text(json.dumps({"epochs": 5, "runs": [
+                {"seed": 0, "test_acc": [90, 99.0, 99.2, 99.4, 99.6], "test_loss": [1, 1, 1, 1, 0.02]},
+                {"seed": 1, "test_acc": [90, 99.0], "test_loss": [1, 1]}]}))
+            (score,) = search.fold_scores(path).values()
+            self.assertEqual((score.fold, score.final_loss), (0, 0.02))
+            self.assertAlmostEqual(score.last4, 99.3)
+
+
+class RegistryTest(unittest.TestCase):
+    def test_every_candidate_builds_a_valid_cv_run_and_names_a_baseline_of_its_stage(self):
+        for experiment in REGISTRY.values():
+            spec = experiment.run_spec()
+            self.assertTrue(spec.cv)
+            self.assertEqual(spec.folder, experiment.folder / experiment.stage)
+            if experiment.kind == "candidate":
+                self.assertEqual(get_experiment(experiment.baseline).stage, experiment.stage)
+
+    def test_changes_become_flags_and_reach_the_run(self):
+        experiment = REGISTRY["m5-batch-16"]
+        self.assertEqual(experiment.flags(), ("--batch_size=16", "--lr=0.0125"))
+        self.assertEqual(experiment.run_spec().recipe.batch_size, 16)
+        plan = REGISTRY["m5-deeper-narrower"].run_spec().architecture.plan
+        self.assertEqual(len(plan), 9)
+
+    def test_bad_entries_are_refused(self):
+        with self.assertRaisesRegex(ValueError, "unknown settings colour"):
+            Experiment("x", "m5", "f", "why", (("colour", 1),), baseline="m5-baseline")
+        with self.assertRaisesRegex(ValueError, "names its baseline"):
+            Experiment("x", "m5", "f", "why")
+        with self.assertRaisesRegex(ValueError, "unknown experiment"):
+            get_experiment("nope")
+
+
+if __name__ == "__main__":
+    unittest.main()
