@@ -3,23 +3,32 @@
 A page and one JSON endpoint on Python's own http.server: no web framework to install, and
 nothing fetched from the internet (no fonts, scripts, analytics or share links), so it works
 on a closed machine. A picture goes through exactly --mode=predict's preparation
-(digits.prepare), and the prepared 28x28 image is shown beside the answer.
+(digits.prepare_bytes), and the prepared 28x28 image is shown beside the answer.
+
+Every answer but the page is JSON: a bad request, header, body or picture is a 4xx with a
+one-line reason, a fault of the server a 500 with one line in its log. Connections wait in a
+deep listen backlog and are served by a bounded pool of threads, so a burst of clients is
+queued, not dropped; a client that stops sending is cut off after REQUEST_SECONDS.
 """
 
 import base64
+import concurrent.futures
 import io
 import json
-import tempfile
+import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
 from PIL import Image
 
-from keras_mnist7.digits import ImageError, prepare
+from keras_mnist7.digits import ImageError, prepare_bytes
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+LISTEN_BACKLOG = 1024  # connections the kernel holds while every worker is busy
+WORKERS = 8  # threads serving requests; more connections wait in the backlog and the pool
+REQUEST_SECONDS = 20.0  # the longest a client may take to send its request
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>keras_mnist7: MODEL_NAME</title>
@@ -98,16 +107,13 @@ _PREDICT = threading.Lock()  # one model.predict at a time, whatever the server'
 
 def classify_bytes(model, data):
     """{"digit", "probabilities", "prepared"} for a picture's bytes, or {"error"}: the same
-    preparation as --mode=predict, which reads files, so the bytes are one for a moment."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder, "upload")
-        path.write_bytes(data)
-        try:
-            image = prepare(path)
-        except ImageError as err:
-            return {"error": str(err)}
+    preparation as --mode=predict."""
+    try:
+        image = prepare_bytes(data)
+    except ImageError as err:
+        return {"error": str(err)}
     with _PREDICT:
-        probabilities = model.predict(image[None], verbose=0)[0]
+        probabilities = np.asarray(model.predict_on_batch(image[None]))[0]
     png = io.BytesIO()
     Image.fromarray(image).save(png, format="PNG")
     return {"digit": int(np.argmax(probabilities)),
@@ -115,26 +121,105 @@ def classify_bytes(model, data):
             "prepared": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()}
 
 
-def make_server(model, model_name, host="127.0.0.1", port=0):
-    """A ThreadingHTTPServer serving the page at / and POST /predict; port 0 picks a free one."""
+class RequestRefused(Exception):
+    """A request the demo answers with a 4xx: (status, one-line reason)."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+
+
+def upload_length(headers):
+    """The body's length from Content-Length, refused in one line unless it is a sane one."""
+    given = headers.get("Content-Length")
+    if given is None:
+        raise RequestRefused(HTTPStatus.LENGTH_REQUIRED,
+                             "send the picture as the request body, with its Content-Length")
+    if not given.strip().isdigit():
+        raise RequestRefused(HTTPStatus.BAD_REQUEST,
+                             f"Content-Length must be a number of bytes, got {given[:40]!r}")
+    length = int(given)
+    if length == 0:
+        raise RequestRefused(HTTPStatus.BAD_REQUEST, "empty body: send one picture")
+    if length > MAX_UPLOAD_BYTES:
+        raise RequestRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                             f"{length:,} bytes: send one picture of at most "
+                             f"{MAX_UPLOAD_BYTES:,} bytes")
+    return length
+
+
+class PooledHTTPServer(HTTPServer):
+    """http.server with a deep listen backlog and a bounded pool of worker threads: requests
+    beyond the pool wait their turn instead of being reset. Errors are one line in the log."""
+
+    request_queue_size = LISTEN_BACKLOG
+    allow_reuse_address = True
+
+    def __init__(self, address, handler, workers=WORKERS):
+        self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="demo")
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        self.pool.submit(self._serve, request, client_address)
+
+    def _serve(self, request, client_address):
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - one client's failure must not end the server
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        error = sys.exc_info()[1]
+        print(f"[demo] {client_address[0]}: {type(error).__name__}: {error}", file=sys.stderr)
+
+    def server_close(self):
+        super().server_close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def make_server(model, model_name, host="127.0.0.1", port=0, request_seconds=REQUEST_SECONDS):
+    """A PooledHTTPServer serving the page at / and POST /predict; port 0 picks a free one."""
     page = PAGE.replace("MODEL_NAME", model_name).encode()
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = request_seconds  # per socket read: a stalled client is cut off
+        error_content_type = "application/json"
+        error_message_format = '{"error": "%(code)d %(message)s"}'
+
         def do_GET(self):
             if self.path not in ("/", "/index.html"):
-                return self.reply(404, b"not found", "text/plain")
-            self.reply(200, page, "text/html; charset=utf-8")
+                return self.reply_json(HTTPStatus.NOT_FOUND, {"error": "not found: the page is "
+                                                              "at /, the endpoint POST /predict"})
+            self.reply(HTTPStatus.OK, page, "text/html; charset=utf-8")
 
         def do_POST(self):
-            if self.path != "/predict":
-                return self.reply(404, b"not found", "text/plain")
-            length = int(self.headers.get("Content-Length") or 0)
-            if not 0 < length <= MAX_UPLOAD_BYTES:
-                result, status = {"error": f"send one picture of at most {MAX_UPLOAD_BYTES:,} "
-                                           "bytes"}, 400
-            else:
-                result = classify_bytes(model, self.rfile.read(length))
-                status = 400 if "error" in result else 200
+            try:
+                if self.path != "/predict":
+                    raise RequestRefused(HTTPStatus.NOT_FOUND, "not found: POST to /predict")
+                length = upload_length(self.headers)
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    raise RequestRefused(HTTPStatus.BAD_REQUEST, f"the body ended after "
+                                         f"{len(body):,} of the {length:,} bytes announced")
+                result = classify_bytes(model, body)
+                status = HTTPStatus.BAD_REQUEST if "error" in result else HTTPStatus.OK
+            except RequestRefused as refused:
+                self.close_connection = True
+                result, status = {"error": str(refused)}, refused.status
+            except TimeoutError:
+                self.close_connection = True
+                result = {"error": f"the request took longer than {request_seconds:g} s to "
+                                   "arrive"}
+                status = HTTPStatus.REQUEST_TIMEOUT
+            except Exception as err:  # noqa: BLE001 - a fault of ours: 500, one line in the log
+                print(f"[demo] POST /predict failed: {type(err).__name__}: {err}",
+                      file=sys.stderr)
+                result, status = {"error": "the server failed on this picture (logged)"}, 500
+            self.reply_json(status, result)
+
+        def reply_json(self, status, result):
             self.reply(status, json.dumps(result).encode(), "application/json")
 
         def reply(self, status, body, content_type):
@@ -144,7 +229,21 @@ def make_server(model, model_name, host="127.0.0.1", port=0):
             self.end_headers()
             self.wfile.write(body)
 
+        def send_error(self, code, message=None, explain=None):
+            """http.server's own refusals (a malformed request line, an unknown method, a
+            header too long) as JSON too."""
+            self.close_connection = True
+            # A request line too broken to name its version is answered as HTTP/1.0, with a
+            # status line, not as HTTP/0.9's bare body.
+            if self.request_version == "HTTP/0.9":
+                self.request_version = self.protocol_version
+            reason = message or HTTPStatus(code).phrase
+            try:
+                self.reply_json(code, {"error": f"{code} {reason}"})
+            except OSError:
+                pass
+
         def log_message(self, *args):  # one line per request would bury the start-up line
             pass
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return PooledHTTPServer((host, port), Handler)

@@ -5,6 +5,8 @@ centre of mass in a 28x28 frame. Photos, scans and screenshots are none of that:
 turns one into the other with NumPy and Pillow only. No Keras: the model does the rest.
 """
 
+import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,10 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 WORKING_SIZE = 160  # the longer side a picture is brought to first: fast, and detail enough
 BOX, FRAME = 20, 28
+# Refused from the header, before any decoding: a 48-megapixel phone photo still passes, a
+# decompression bomb (a small file that decodes to gigabytes) never reaches Pillow's decoder.
+MAX_PIXELS = 50_000_000
+MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 class ImageError(Exception):
@@ -20,35 +26,90 @@ class ImageError(Exception):
 
 
 def image_files(paths):
-    """Files named, plus the image files (by suffix, sorted) of the folders named."""
+    """Files named, plus the entries of the folders named whose names end like a picture's
+    (sorted); a folder so named is listed too, so that reading it is refused in its own line."""
     files = []
     for path in map(Path, paths):
         if path.is_dir():
-            files += sorted(p for p in path.iterdir()
-                            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            files += sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         else:
             files.append(path)
     return files
 
 
-def read_grayscale(path):
-    """The picture as float grey levels 0-255; transparency is laid on white, like paper."""
+def read_bytes(path):
+    """A picture file's bytes; ImageError for what is no readable file of a sane size."""
     path = Path(path)
     try:
-        if path.stat().st_size == 0:
-            raise ImageError("empty file")
-        with Image.open(path) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                image = image.convert("RGBA")
-                paper = Image.new("RGBA", image.size, "white")
-                image = Image.alpha_composite(paper, image)
-            image = image.convert("L")
-    except UnidentifiedImageError:
-        raise ImageError("not an image Pillow can read (PNG or JPEG expected)") from None
+        if path.is_dir():
+            raise ImageError("a folder, not a picture")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImageError(f"{size:,} bytes: more than the {MAX_FILE_BYTES:,} a picture may have")
+        return path.read_bytes()
     except OSError as err:
         raise ImageError(f"cannot read it ({err.strerror or err})") from None
+
+
+def decode(data):
+    """A picture's bytes -> float grey levels 0-255, whatever its mode: transparency is laid on
+    white, like paper; 16-bit and float pictures are scaled from their own range; EXIF
+    rotation is undone. Every way the bytes can be bad is one ImageError."""
+    if not data:
+        raise ImageError("empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(f"{width:,} x {height:,} pixels: more than the {MAX_PIXELS:,} "
+                                 "a picture may have")
+            if getattr(image, "n_frames", 1) > 1:
+                raise ImageError(f"an animation of {image.n_frames} frames: send one still "
+                                 "picture")
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            return _grey(image)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError("not an image Pillow can read (PNG or JPEG expected)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"more pixels than the {MAX_PIXELS:,} a picture may have") from None
+    except MemoryError:
+        raise ImageError("too large to decode") from None
+    except Exception as err:  # noqa: BLE001 - Pillow's decoders raise many kinds for bad bytes
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:120]
+        raise ImageError(f"cannot read it ({reason})") from None
+
+
+def _grey(image):
+    """A loaded Pillow image as float grey levels 0-255."""
+    if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        if not np.isfinite([low, high]).all():
+            raise ImageError("pixels that are not numbers (NaN or infinite)")
+        scaled = (values - low) * (255.0 / (high - low)) if high > low else values * 0
+        return scaled.astype(np.float32)
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        image = image.convert("RGBA")
+        paper = Image.new("RGBA", image.size, "white")
+        image = Image.alpha_composite(paper, image)
+    elif image.mode not in ("L", "RGB", "1", "P", "CMYK", "YCbCr"):
+        image = image.convert("RGB")
+    return np.asarray(image.convert("L"), dtype=np.float32)
+
+
+def read_grayscale(path):
+    """The picture file at `path` as float grey levels 0-255 (decode)."""
+    return shrink(decode(read_bytes(path)))
+
+
+def shrink(grey):
+    """Brings the longer side down to WORKING_SIZE (never up): fast, and detail enough."""
+    image = Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8))
     scale = WORKING_SIZE / max(image.size)
     if scale < 1:
         image = image.resize((max(1, round(image.width * scale)),
@@ -123,3 +184,8 @@ def mnist_style(grey):
 def prepare(path):
     """The file at `path` as MNIST's 28x28 uint8; ImageError with the reason if it cannot be."""
     return mnist_style(read_grayscale(path))
+
+
+def prepare_bytes(data):
+    """A picture's bytes (an upload) as MNIST's 28x28 uint8, exactly as prepare() does a file."""
+    return mnist_style(shrink(decode(data)))

@@ -1,11 +1,14 @@
 """The draw-a-digit demo: its endpoint against --mode=predict, and the page in a real browser."""
 
+import concurrent.futures
+import io
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 import urllib.error
@@ -13,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import keras
+from PIL import Image
 
 from keras_mnist7.demo import classify_bytes, make_server
 from keras_mnist7.prediction import classify_files
@@ -63,6 +67,86 @@ class EndpointTest(unittest.TestCase):
                                                           method="POST"))
         self.assertEqual(refused.exception.code, 400)
         self.assertIn("not an image", json.load(refused.exception)["error"])
+
+
+class HostileClientsTest(unittest.TestCase):
+    """Bad headers, bodies and pictures each get a JSON 4xx; a burst of clients is queued, not
+    dropped; the page is served throughout."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.model = keras.saving.load_model(MODEL)
+        cls.server = make_server(cls.model, "m5.keras", port=0, request_seconds=1.0)
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.port = cls.server.server_address[1]
+        cls.url = f"http://127.0.0.1:{cls.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+
+    def raw(self, request, then_close=True):
+        """Sends raw bytes; returns (status, JSON body) of the answer."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as connection:
+            connection.sendall(request)
+            if then_close:
+                connection.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        return int(head.split()[1]), json.loads(body)
+
+    def post(self, body, headers=b""):
+        return self.raw(b"POST /predict HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n" + body)
+
+    def test_bad_headers_and_bodies_get_a_json_reason(self):
+        picture = (SAMPLES / "seven_scan.png").read_bytes()
+        bomb = io.BytesIO()
+        Image.new("1", (40000, 40000)).save(bomb, format="PNG")
+        cases = [
+            (self.post(b"abc", b"Content-Length: ten\r\n"), 400, "must be a number"),
+            (self.post(b"abc", b"Content-Length: -3\r\n"), 400, "must be a number"),
+            (self.post(b""), 411, "Content-Length"),
+            (self.post(b"", b"Content-Length: 0\r\n"), 400, "empty body"),
+            (self.post(b"", b"Content-Length: 99999999999\r\n"), 413, "at most"),
+            (self.post(picture[:100], b"Content-Length: %d\r\n" % len(picture)), 400,
+             "the body ended after 100"),
+            (self.post(bomb.getvalue(), b"Content-Length: %d\r\n" % len(bomb.getvalue())),
+             400, "more pixels than"),
+            (self.raw(b"PUT /predict HTTP/1.1\r\n\r\n"), 501, "501"),
+            (self.raw(b"GET / HTTP/1.1 and more\r\n\r\n"), 400, "400 Bad request"),
+            (self.raw(b"GET /nothing HTTP/1.1\r\n\r\n"), 404, "not found"),
+            (self.raw(b"POST /predict HTTP/1.1\r\nContent-Length: 50\r\n\r\nabc",
+                      then_close=False), 408, "longer than 1 s"),
+        ]
+        for (status, body), expected, reason in cases:
+            with self.subTest(reason=reason):
+                self.assertEqual(status, expected)
+                self.assertIn(reason, body["error"])
+                self.assertNotIn("\n", body["error"])
+
+    def test_a_burst_of_clients_is_answered_and_the_page_still_served(self):
+        picture = (SAMPLES / "seven_scan.png").read_bytes()
+        bad = b"not a picture"
+
+        def ask(index):
+            body = picture if index % 4 else bad
+            request = urllib.request.Request(f"{self.url}/predict", data=body, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=120) as answer:
+                    return answer.status, json.load(answer)
+            except urllib.error.HTTPError as refused:
+                return refused.code, json.load(refused)
+
+        with concurrent.futures.ThreadPoolExecutor(40) as clients:
+            answers = list(clients.map(ask, range(200)))
+        statuses = [status for status, _ in answers]
+        self.assertEqual(statuses.count(200), 150)
+        self.assertEqual(statuses.count(400), 50)
+        self.assertTrue(all(body["digit"] == 7 for status, body in answers if status == 200))
+        self.assertIn("<canvas", urllib.request.urlopen(self.url, timeout=30).read().decode())
 
 
 class DemoFlagsTest(unittest.TestCase):
@@ -129,12 +213,13 @@ class BrowserTest(unittest.TestCase):
                          [str(d) for d in range(10)])
         self.assertTrue(self.browser.find_element(By.ID, "prepared").get_attribute("src")
                         .startswith("data:image/png;base64,"))
+        if os.environ.get("KERAS_MNIST7_SCREENSHOT"):  # scripts/demo_screenshot.sh
+            # One action on the picture: the drawn 1, its prepared input and its answer.
+            self.browser.save_screenshot(os.environ["KERAS_MNIST7_SCREENSHOT"])
 
         upload = self.browser.find_element(By.ID, "upload")
         upload.send_keys(str(SAMPLES / "seven_scan.png"))
         self.assertEqual(self.shown_digit(changed_from="1"), "7")
-        if os.environ.get("KERAS_MNIST7_SCREENSHOT"):  # scripts/demo_screenshot.sh
-            self.browser.save_screenshot(os.environ["KERAS_MNIST7_SCREENSHOT"])
 
 
 if __name__ == "__main__":

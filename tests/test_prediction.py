@@ -1,14 +1,16 @@
 """Real pictures through the shipped model: each sample's digit, and bad files one by one."""
 
+import io
 import json
 import tempfile
 import unittest
 from pathlib import Path
 
 import keras
+from PIL import Image
 
 from keras_mnist7.prediction import classify_files, format_records
-from tests.helpers import REPO
+from tests.helpers import REPO, run_python
 
 # samples/<name>_<kind>.<ext>: the digit each was drawn as (scripts/make_samples.py).
 DIGITS = {"zero": 0, "two": 2, "three": 3, "four": 4, "seven": 7}
@@ -45,6 +47,38 @@ class ClassifyFilesTest(unittest.TestCase):
     def test_only_bad_files_make_no_prediction(self):
         records = classify_files(self.model, ["/no/such/digit.png"])
         self.assertEqual(list(records[0]), ["path", "error"])
+
+
+class PredictCommandTest(unittest.TestCase):
+    def test_hostile_files_each_get_a_line_and_the_good_ones_are_still_predicted(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            pics = Path(tmp)
+            bomb = io.BytesIO()
+            Image.new("1", (40000, 40000)).save(bomb, format="PNG")
+            gif = io.BytesIO()
+            Image.new("L", (30, 30)).save(gif, format="GIF", save_all=True,
+                                          append_images=[Image.new("L", (30, 30), 255)])
+            seven = (REPO / "samples" / "seven_scan.png").read_bytes()
+            files = {"a_bomb.png": bomb.getvalue(), "b_empty.png": b"", "c_text.jpg": b"words",
+                     "d_cut.png": seven[:200], "e_animated.gif": gif.getvalue(),
+                     "z_seven.png": seven}
+            for name, data in files.items():
+                (pics / name).write_bytes(data)
+            (pics / "f_folder.png").mkdir()
+            result = run_python(["main.py", "--mode=predict",
+                                 f"--model={REPO / 'pretrained' / 'm5.keras'}",
+                                 f"--images={pics},{REPO / 'samples'}"])
+        self.assertEqual(result.returncode, 1, result.stderr[-2000:])
+        self.assertNotIn("Traceback", result.stderr)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        reasons = ["more pixels than", "empty file", "not an image", "cannot read it",
+                   "an animation of 2 frames", "a folder, not a picture"]
+        self.assertEqual(len(errors), len(reasons))
+        for line, reason in zip(errors, reasons):
+            self.assertIn(reason, line)
+        predicted = result.stdout.splitlines()
+        self.assertEqual(len(predicted), 1 + len(list((REPO / "samples").glob("*.*g"))))
+        self.assertTrue(predicted[0].endswith("z_seven.png\t7\t" + predicted[0].split("\t")[-1]))
 
 
 if __name__ == "__main__":

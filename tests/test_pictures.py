@@ -1,0 +1,164 @@
+"""Whatever bytes arrive, the picture reader answers a 28x28 digit image or one ImageError:
+arbitrary bytes, and generated pictures of every mode, size and format (hypothesis), then the
+hostile files a user meets, one by one. No Keras."""
+
+import io
+import os
+import tempfile
+import unittest
+import zlib
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from keras_mnist7.digits import MAX_PIXELS, ImageError, image_files, prepare, prepare_bytes
+
+MODES = ("1", "L", "P", "RGB", "RGBA", "LA", "PA", "CMYK", "YCbCr", "LAB", "HSV", "I", "F",
+         "I;16", "La", "RGBa")
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
+SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def encode(image, image_format, **options):
+    data = io.BytesIO()
+    image.save(data, format=image_format, **options)
+    return data.getvalue()
+
+
+def answer(data):
+    """'image' or the ImageError's message: anything else fails the test that calls it."""
+    try:
+        image = prepare_bytes(data)
+    except ImageError as err:
+        message = str(err)
+        assert message and "\n" not in message, repr(message)
+        return message
+    assert image.shape == (28, 28) and image.dtype == np.uint8
+    return "image"
+
+
+@st.composite
+def pictures(draw):
+    """A picture of any mode and size, random pixels or a drawn stroke, in any format that
+    can hold it (the ones that cannot are skipped: that is Pillow's refusal, not ours)."""
+    mode = draw(st.sampled_from(MODES))
+    width, height = draw(st.integers(1, 300)), draw(st.integers(1, 300))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    if draw(st.booleans()):  # a stroke on a plain ground, more like a digit
+        pixels[:] = 255
+        pixels[height // 4:3 * height // 4, width // 2:width // 2 + max(1, width // 8)] = 0
+    image = Image.fromarray(pixels).convert(mode) if mode not in ("I;16", "LAB", "HSV", "La",
+                                                                   "RGBa") else None
+    if image is None:
+        image = Image.new(mode, (width, height))
+    image_format = draw(st.sampled_from(FORMATS))
+    try:
+        return encode(image, image_format)
+    except (OSError, ValueError, KeyError, TypeError):
+        return encode(Image.new("RGB", (width, height)), "PNG")
+
+
+def lying_header(png, width, height):
+    """The PNG with its header's size replaced (and the header's checksum made to match), the
+    pixel data left as it was: a file that claims far more pixels than it holds."""
+    header = png[12:16] + width.to_bytes(4, "big") + height.to_bytes(4, "big") + png[24:29]
+    return png[:12] + header + zlib.crc32(header).to_bytes(4, "big") + png[33:]
+
+
+class PropertyTest(unittest.TestCase):
+    @SETTINGS
+    @given(st.binary(max_size=4096))
+    def test_arbitrary_bytes(self, data):
+        answer(data)
+
+    @SETTINGS
+    @given(pictures())
+    def test_generated_pictures_of_every_mode_size_and_format(self, data):
+        answer(data)
+
+    @SETTINGS
+    @given(pictures(), st.data())
+    def test_pictures_cut_short_or_with_bytes_flipped(self, data, more):
+        cut = more.draw(st.integers(0, len(data)))
+        answer(data[:cut])
+        flipped = bytearray(data)
+        for index in more.draw(st.lists(st.integers(0, len(data) - 1), max_size=8)):
+            flipped[index] ^= 0xFF
+        answer(bytes(flipped))
+
+
+class HostileFilesTest(unittest.TestCase):
+    """Each file a user meets, with the reason it is refused, or the digit it still gives."""
+
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp())
+
+    def write(self, name, data):
+        (self.tmp / name).write_bytes(data)
+        return self.tmp / name
+
+    def test_refused_with_their_reason(self):
+        stroke = np.full((60, 60), 255, np.uint8)
+        stroke[10:50, 28:34] = 0
+        png = encode(Image.fromarray(stroke), "PNG")
+        (self.tmp / "folder.png").mkdir()
+        cases = {
+            "empty.png": (b"", "empty file"),
+            "text.png": (b"just some words", "not an image"),
+            "truncated.png": (png[:len(png) // 2], "cannot read it"),
+            "bomb.png": (encode(Image.new("1", (40000, 40000)), "PNG"), "more pixels than"),
+            "lying-header.png": (lying_header(png, 8000, 8000), "8,000 x 8,000 pixels: more than"),
+            "animated.gif": (encode(Image.new("L", (30, 30)), "GIF", save_all=True,
+                                    append_images=[Image.new("L", (30, 30), 255)]),
+                             "an animation of 2 frames"),
+        }
+        for name, (data, reason) in cases.items():
+            self.write(name, data)
+        cases["folder.png"] = (None, "a folder, not a picture")
+        cases["missing.png"] = (None, "cannot read it")
+        for name, (_, reason) in cases.items():
+            with self.subTest(name=name), self.assertRaisesRegex(ImageError, reason):
+                prepare(self.tmp / name)
+        self.assertIn(self.tmp / "folder.png", image_files([self.tmp]))
+
+    @unittest.skipIf(os.geteuid() == 0, "root reads every file whatever its permissions")
+    def test_unreadable_permissions(self):
+        path = self.write("locked.png", b"\x89PNG")
+        path.chmod(0)
+        with self.assertRaisesRegex(ImageError, "Permission denied"):
+            prepare(path)
+
+    def test_modes_that_still_give_the_digit(self):
+        """16-bit, CMYK, palette, alpha and EXIF-rotated pictures of one stroke all read as the
+        same upright stroke (a vertical bar: ink in the middle columns only)."""
+        stroke = np.full((60, 60), 255, np.uint8)
+        stroke[10:50, 28:34] = 0
+        grey = Image.fromarray(stroke)
+        sideways = grey.rotate(90, expand=True)  # stored lying down, EXIF says turn it back
+        exif = Image.Exif()
+        exif[0x0112] = 8  # orientation: rotate 90 clockwise to view
+        rgba = Image.new("RGBA", grey.size, (0, 0, 0, 0))
+        rgba.putalpha(Image.fromarray(255 - stroke))
+        variants = {
+            "16-bit": encode(Image.fromarray(stroke.astype(np.uint16) * 257), "PNG"),
+            "CMYK": encode(grey.convert("CMYK"), "JPEG", quality=95),
+            "palette": encode(grey.convert("P"), "PNG"),
+            "alpha": encode(rgba, "PNG"),
+            "EXIF-rotated": encode(sideways.convert("RGB"), "JPEG", quality=95, exif=exif),
+        }
+        for name, data in variants.items():
+            with self.subTest(name):
+                image = prepare_bytes(data)
+                columns = np.nonzero(image.max(axis=0) > 64)[0]
+                rows = np.nonzero(image.max(axis=1) > 64)[0]
+                self.assertGreater(np.ptp(rows), 3 * np.ptp(columns))  # upright, not lying
+
+
+if __name__ == "__main__":
+    unittest.main()
