@@ -11,15 +11,15 @@ import os
 # TF_ENABLE_ONEDNN_OPTS=0 in the environment still turns them off.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_mnist7.data import load_mnist  # noqa: E402 (after the oneDNN switch)
-from keras_mnist7.stages import STAGES  # noqa: E402
+from keras_mnist7.data.mnist import load_mnist  # noqa: E402 (after the oneDNN switch)
+from keras_mnist7.spec.stages import STAGES  # noqa: E402
 
 __all__ = ["STAGES", "build_model", "load_mnist"]
 
 
 def __getattr__(name):
     if name == "build_model":
-        from keras_mnist7.models import build_model
+        from keras_mnist7.model.builders import build_model
 
         return build_model
     raise AttributeError(f"module 'keras_mnist7' has no attribute {name!r}")

@@ -4,9 +4,18 @@ import functools
 import os
 import subprocess
 import sys
+import unittest
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# `scripts/test.sh fast` sets this: the tests marked full_tier (trainings, subprocesses that start
+# TensorFlow, real MNIST, browser, backends, Ray) are skipped, and say why.
+FAST_TIER = os.environ.get("KERAS_MNIST7_TESTS") == "fast"
+
+
+def full_tier(why):
+    """Marks a test or a class of the full tier, skipped by the fast one."""
+    return unittest.skipIf(FAST_TIER, f"full tier only ({why}): bash scripts/test.sh runs it")
 
 
 @functools.cache

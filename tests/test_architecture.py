@@ -1,7 +1,7 @@
 import unittest
 
-from keras_mnist7.architecture import POOL, Architecture, Conv, format_plan, parse_plan
-from keras_mnist7.stages import STAGES, get_stage
+from keras_mnist7.spec.architecture import POOL, Architecture, Conv, format_plan, parse_plan
+from keras_mnist7.spec.stages import STAGES, get_stage
 
 
 class ArchitectureTest(unittest.TestCase):

@@ -3,7 +3,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from keras_mnist7 import artifacts
+from keras_mnist7.output import files as artifacts
 
 
 class WriteAtomicTest(unittest.TestCase):

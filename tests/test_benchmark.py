@@ -4,9 +4,9 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from keras_mnist7.benchmark import run_seeds
-from keras_mnist7.run_spec import RunSpec
-from keras_mnist7.stages import get_stage
+from keras_mnist7.run.benchmark import run_seeds
+from keras_mnist7.spec.run_spec import RunSpec
+from keras_mnist7.spec.stages import get_stage
 from tests.helpers import mnist_subset
 
 

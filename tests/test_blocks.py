@@ -3,7 +3,7 @@ import unittest
 import keras
 import numpy as np
 
-from keras_mnist7 import blocks
+from keras_mnist7.model import blocks
 
 
 class PixelInputTest(unittest.TestCase):

@@ -7,8 +7,16 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from keras_mnist7.callbacks import (AveragedWeights, EpochTimer, HistoryCsv, LearningRateLogger, LiveCurves,
-                                   MetricsWriter, PublishCheckpoints, SealBackup)
+from keras_mnist7.run.callbacks import (
+    AveragedWeights,
+    EpochTimer,
+    HistoryCsv,
+    LearningRateLogger,
+    LiveCurves,
+    MetricsWriter,
+    PublishCheckpoints,
+    SealBackup,
+)
 
 
 def tiny_model():

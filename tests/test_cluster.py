@@ -16,8 +16,8 @@ import time
 import unittest
 from pathlib import Path
 
-from keras_mnist7.cluster import check_address, folder_files, put_files
-from keras_mnist7.run_state import RUN_FILES
+from keras_mnist7.run.cluster import check_address, folder_files, put_files
+from keras_mnist7.run.run_state import RUN_FILES
 from tests.helpers import REPO, without
 
 RAY_MISSING = importlib.util.find_spec("ray") is None

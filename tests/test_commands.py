@@ -5,7 +5,7 @@ import unittest
 import zipfile
 from pathlib import Path
 
-from keras_mnist7.commands import load_model
+from keras_mnist7.use.commands import load_model
 from tests.helpers import REPO
 
 

@@ -7,8 +7,8 @@ from unittest import mock
 
 import numpy as np
 
-from keras_mnist7 import data
-from keras_mnist7.data import IDX_FILES, DataError, SourceUnavailable
+from keras_mnist7.data import mnist as data
+from keras_mnist7.data.mnist import IDX_FILES, DataError, SourceUnavailable
 from tests.helpers import mnist
 
 

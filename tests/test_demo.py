@@ -18,8 +18,8 @@ from pathlib import Path
 import keras
 from PIL import Image
 
-from keras_mnist7.demo import classify_bytes, make_server
-from keras_mnist7.prediction import classify_files
+from keras_mnist7.use.demo import classify_bytes, make_server
+from keras_mnist7.use.prediction import classify_files
 from tests.helpers import REPO, run_python
 
 MODEL = REPO / "pretrained" / "m5.keras"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from keras_mnist7.digits import ImageError, image_files, prepare
+from keras_mnist7.use.pictures import ImageError, image_files, prepare
 from tests.helpers import REPO
 
 SAMPLES = REPO / "samples"

@@ -47,3 +47,38 @@ class LinksTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FlagsPageTest(unittest.TestCase):
+    """docs/flags.md is generated from main.py's flags, whose recipe and architecture help
+    comes from the registry: one fact, one place."""
+
+    def test_the_page_equals_what_the_flags_say(self):
+        from keras_mnist7 import cli
+
+        self.assertEqual((REPO / "docs" / "flags.md").read_text(), cli.flags_page(),
+                         "docs/flags.md is stale: python main.py --mode=report rewrites it")
+
+    def test_each_setting_flag_gives_every_stage_its_own_default(self):
+        from keras_mnist7 import cli
+        from keras_mnist7.spec.stages import get_stage, stage_values
+
+        for name in cli.SETTINGS:
+            self.assertTrue(cli.FLAGS[name].help.endswith(f"Stage default: {stage_values(name)}."))
+        m6 = get_stage("m6").recipe
+        self.assertIn(f"m6: {m6.batch_size}", cli.FLAGS["batch_size"].help)
+        self.assertIn(f"m6: {m6.lr:g}", cli.FLAGS["lr"].help)
+        self.assertIn(f"m6: {m6.translation_pixels:g}", cli.FLAGS["translation_pixels"].help)
+
+
+class SeedStudyTest(unittest.TestCase):
+    def test_the_claims_quoted_are_the_registrys(self):
+        from keras_mnist7.spec.stages import get_stage
+
+        rows = re.findall(r"^\| (M\d) \|.*\| ([\d.]+) \| ([\d.]+) \| [^|]+ \|$",
+                          (REPO / "docs" / "seed-study.md").read_text(), flags=re.M)
+        self.assertEqual(len(rows), 4)
+        for stage, best_train, best_test in rows:
+            claim = get_stage(stage.lower()).seed_claim
+            self.assertEqual((float(best_train), float(best_test)),
+                             (claim["best_train"], claim["best_test"]))

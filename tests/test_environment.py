@@ -3,7 +3,7 @@ import subprocess
 import sys
 import unittest
 
-from keras_mnist7 import environment
+from keras_mnist7.run import environment
 
 
 class EnvironmentTest(unittest.TestCase):
@@ -32,9 +32,9 @@ class EnvironmentTest(unittest.TestCase):
     def test_importing_the_package_first_turns_tensorflows_onednn_on(self):
         # TensorFlow leaves oneDNN off by itself on AVX2 CPUs, where m4 trains about 1.5x
         # slower (results/speed.json).
-        code = ("import keras_mnist7.environment, tensorflow\n"
+        code = ("import keras_mnist7.run.environment, tensorflow\n"
                 "from tensorflow.python.util import _pywrap_util_port as port\n"
-                "print(port.IsMklEnabled(), keras_mnist7.environment.versions()['tf_onednn'])")
+                "print(port.IsMklEnabled(), keras_mnist7.run.environment.versions()['tf_onednn'])")
         env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
         out = subprocess.run([sys.executable, "-c", code],
                              env=env, capture_output=True, text=True, check=True).stdout

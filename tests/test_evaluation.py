@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_mnist7.evaluation import describe, evaluate, write_evaluation
+from keras_mnist7.run.evaluation import describe, evaluate, write_evaluation
 
 
 class FixedAnswers:

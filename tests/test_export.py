@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from keras_mnist7 import export
+from keras_mnist7.use import export
 from tests.helpers import REPO, mnist_subset
 
 IMAGES = 1000

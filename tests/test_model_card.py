@@ -3,7 +3,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from keras_mnist7.model_card import model_card, write_model_cards
+from keras_mnist7.use.model_card import model_card, write_model_cards
 
 
 def fake_pretrained(folder):

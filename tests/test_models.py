@@ -2,8 +2,8 @@ import unittest
 
 from keras import layers
 
-from keras_mnist7.architecture import POOL, Architecture, Conv
-from keras_mnist7.models import build_model, build_network, param_counts
+from keras_mnist7.model.builders import build_model, build_network, param_counts
+from keras_mnist7.spec.architecture import POOL, Architecture, Conv
 
 
 class BuildNetworkTest(unittest.TestCase):

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from keras_mnist7.digits import MAX_PIXELS, ImageError, image_files, prepare, prepare_bytes
+from keras_mnist7.use.pictures import ImageError, image_files, prepare, prepare_bytes
 
 MODES = ("1", "L", "P", "RGB", "RGBA", "LA", "PA", "CMYK", "YCbCr", "LAB", "HSV", "I", "F",
          "I;16", "La", "RGBa")
@@ -118,7 +118,7 @@ class HostileFilesTest(unittest.TestCase):
                                     append_images=[Image.new("L", (30, 30), 255)]),
                              "an animation of 2 frames"),
         }
-        for name, (data, reason) in cases.items():
+        for name, (data, _) in cases.items():
             self.write(name, data)
         cases["folder.png"] = (None, "a folder, not a picture")
         cases["missing.png"] = (None, "cannot read it")

@@ -2,8 +2,8 @@ import unittest
 
 import numpy as np
 
-from keras_mnist7 import augmentation, pipeline
-from keras_mnist7.stages import Recipe
+from keras_mnist7.data import augmentation, pipeline
+from keras_mnist7.spec.stages import Recipe
 from tests.helpers import mnist_subset
 
 

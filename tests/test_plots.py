@@ -2,7 +2,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from keras_mnist7.plots import plot_curves, plot_stage_comparison
+from keras_mnist7.output.plots import plot_curves, plot_stage_comparison
 
 
 class PlotCurvesTest(unittest.TestCase):

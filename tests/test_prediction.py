@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 from PIL import Image
 
-from keras_mnist7.prediction import classify_files, format_records
+from keras_mnist7.use.prediction import classify_files, format_records
 from tests.helpers import REPO, run_python
 
 # samples/<name>_<kind>.<ext>: the digit each was drawn as (scripts/make_samples.py).

@@ -4,7 +4,7 @@ import keras
 from keras import layers
 
 from keras_mnist7 import build_model
-from keras_mnist7.receptive_field import format_table, receptive_field, receptive_field_table
+from keras_mnist7.model.receptive_field import format_table, receptive_field, receptive_field_table
 
 
 class ReceptiveFieldTest(unittest.TestCase):

@@ -5,15 +5,18 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from keras_mnist7 import build_model, report
-from keras_mnist7.stages import get_stage
+from keras_mnist7 import build_model
+from keras_mnist7.model import summary
+from keras_mnist7.run import seeds
+from keras_mnist7.spec.stages import get_stage
+from keras_mnist7.study import changes, pages, results, writeup
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 class ModelReportTest(unittest.TestCase):
     def test_shows_summary_both_param_counts_and_the_rf_table(self):
-        text = report.model_report(build_model("m2"))
+        text = summary.model_report(build_model("m2"))
         self.assertIn("probabilities (Softmax)", text)
         self.assertIn("Params: trainable 7,905 / non-trainable 170 / total 8,075", text)
         self.assertIn("Receptive field: 38 px", text)
@@ -23,7 +26,7 @@ class ModelReportTest(unittest.TestCase):
 
 class StageTableTest(unittest.TestCase):
     def test_one_row_per_stage_with_computed_params_and_rf(self):
-        rows = report.stage_table().splitlines()
+        rows = writeup.stage_table().splitlines()
         self.assertEqual(len(rows), 2 + 6)
         self.assertTrue(rows[2].startswith("| m1 | 1,622 | 0 | 1,622 | 10 | "))
         self.assertIn("| m4 | 7,905 | 170 | 8,075 | 38 | SGD(m=0.9) lr 0.05, x0.1 every 6 epochs | "
@@ -47,14 +50,14 @@ class SeedsTableTest(unittest.TestCase):
                         "epoch_seconds": [10, 10, 10, 10, 10]}]}
 
     def test_per_seed_rows_and_aggregate(self):
-        table = report.seeds_table(self.RESULT)
+        table = seeds.seeds_table(self.RESULT)
         self.assertIn("| 0 | 99.50 (5) | 99.41, 99.45, 99.40, 99.50 | 99.40 | 2 | 11.0 |", table)
         self.assertIn("| 1 | 99.70 (5) | 99.00, 99.39, 99.60, 99.70 | 99.00 | 4 | 10.0 |", table)
         self.assertIn("Final test accuracy over 2 seeds: 99.60 +- 0.14 %", table)
         self.assertIn(">= 99.40%: 1 of 2.", table)
 
     def test_a_run_that_never_reaches_the_bar(self):
-        stats = report.seed_stats({"test_acc": [97.0, 98.0, 99.0, 99.1]})
+        stats = seeds.seed_stats({"test_acc": [97.0, 98.0, 99.0, 99.1]})
         self.assertEqual((stats["first_at_bar"], stats["holds_bar"]), (None, False))
 
 
@@ -86,14 +89,14 @@ class WriteupTest(unittest.TestCase):
         fake_results(self.results, "m4", self.RUNS)
 
     def test_exactly_target_result_analysis_under_the_title(self):
-        text = report.stage_writeup("m4", report.load_results(self.results, "m4"), "m5")
+        text = writeup.stage_writeup("m4", results.load_results(self.results, "m4"), "m5")
         headings = [line for line in text.splitlines() if line.startswith("#")]
         self.assertEqual(headings, ["### m4", "#### Target", "#### Result", "#### Analysis"])
         for item in get_stage("m4").target:
             self.assertIn(f"- {item}\n", text)
 
     def test_result_numbers_come_from_the_files(self):
-        text = report.stage_writeup("m4", report.load_results(self.results, "m4"), "m5")
+        text = writeup.stage_writeup("m4", results.load_results(self.results, "m4"), "m5")
         for expected in ("trainable 7,432 / non-trainable 160 / total 7,592; receptive field "
                          "18 px; 5 epochs; seeds 0, 1",
                          "Seed 0: best train 99.30%, best test 99.50% (epoch 5); last 4 test "
@@ -105,7 +108,7 @@ class WriteupTest(unittest.TestCase):
             self.assertIn(expected, text)
 
     def test_analysis_follows_the_numbers(self):
-        text = report.stage_writeup("m4", report.load_results(self.results, "m4"), "m5")
+        text = writeup.stage_writeup("m4", results.load_results(self.results, "m4"), "m5")
         self.assertIn("Every seed (2 of 2) holds >= 99.40%", text)
         # last 4 epochs: train averages (98+99+99.2+99.3+98+99+99.2+99.4)/8, under test
         self.assertIn("train averages 98.89% and test 99.49%", text)
@@ -118,27 +121,27 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("Next, m5: ", text)
 
     def test_unmet_bar_is_said_plainly(self):
-        stats = [report.seed_stats({"test_acc": [99.0, 99.3, 99.2, 99.35, 99.3]})]
-        self.assertIn("No epoch of any seed reaches 99.40%", report.bar_sentence(stats))
+        stats = [seeds.seed_stats({"test_acc": [99.0, 99.3, 99.2, 99.35, 99.3]})]
+        self.assertIn("No epoch of any seed reaches 99.40%", writeup.bar_sentence(stats))
         plain, m3 = {"dropout": None, "rotation_degrees": 0.0}, {"dropout": 0.05,
                                                                  "rotation_degrees": 8.0}
-        self.assertIn("starts to over-fit", report.fit_sentence(99.9, 99.2, plain))
+        self.assertIn("starts to over-fit", writeup.fit_sentence(99.9, 99.2, plain))
         self.assertIn("(averaged over each epoch as it trained, with dropout on) is 0.11 points "
-                      "above test, a small gap", report.fit_sentence(99.58, 99.47,
+                      "above test, a small gap", writeup.fit_sentence(99.58, 99.47,
                                                                      {"dropout": 0.05}))
         self.assertIn("(averaged over each epoch as it trained) stays 0.10 points below test",
-                      report.fit_sentence(99.0, 99.1, plain))
-        self.assertIn("with dropout and rotation on) stays", report.fit_sentence(99.0, 99.1, m3))
-        self.assertIn("No seed holds >= 99.40%", report.bar_sentence(
-            [report.seed_stats({"test_acc": [99.0, 99.41, 99.2, 99.35, 99.3]})]))
-        self.assertEqual(report.over_seeds([99.1]), "Final test 99.10% (1 seed)")
+                      writeup.fit_sentence(99.0, 99.1, plain))
+        self.assertIn("with dropout and rotation on) stays", writeup.fit_sentence(99.0, 99.1, m3))
+        self.assertIn("No seed holds >= 99.40%", writeup.bar_sentence(
+            [seeds.seed_stats({"test_acc": [99.0, 99.41, 99.2, 99.35, 99.3]})]))
+        self.assertEqual(seeds.over_seeds([99.1]), "Final test 99.10% (1 seed)")
         margin = {"final_mean": 99.50, "lowest": 99.42}
-        self.assertEqual(report.margin_sentence(margin, [
-            report.seed_stats({"test_acc": [99.5, 99.45, 99.42, 99.47, 99.48]}),
-            report.seed_stats({"test_acc": [99.5, 99.55, 99.52, 99.50, 99.50]})]),
+        self.assertEqual(writeup.margin_sentence(margin, [
+            seeds.seed_stats({"test_acc": [99.5, 99.45, 99.42, 99.47, 99.48]}),
+            seeds.seed_stats({"test_acc": [99.5, 99.55, 99.52, 99.50, 99.50]})]),
             "Margin: mean final accuracy 99.49% against a target of 99.50% (**missed by 0.01 "
             "points**); lowest of the last 4 epochs of every seed 99.42% against 99.42% (met).")
-        self.assertIsNone(report.margin_sentence(None, []))
+        self.assertIsNone(writeup.margin_sentence(None, []))
 
     def test_ablations_are_a_table_of_what_they_change_and_hold(self):
         ablation_dir = self.results / "ablations" / "no-rotation"
@@ -149,50 +152,50 @@ class WriteupTest(unittest.TestCase):
         seeds_json.write_text(json.dumps({**json.loads(seeds_json.read_text()), "recipe": recipe}))
         (ablation_dir / "m4" / "seed0" / "metrics.json").write_text(json.dumps(
             {"architecture": dataclasses.asdict(get_stage("m4").architecture), "history": []}))
-        ablations = report.load_ablations(self.results, "m4")
+        ablations = results.load_ablations(self.results, "m4")
         self.assertEqual(list(ablations), ["no-rotation"])
-        text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
+        text = writeup.stage_writeup("m4", results.load_results(self.results, "m4"),
                                     ablations=ablations)
         self.assertIn("- 1 ablation (one change each, from m4 as it was then) is a table in "
                       "[docs/results.md](docs/results.md), with their commands", text)
         self.assertIn("| no-rotation | `--rotation_degrees=0` | 0 | 99.00 | 99.20 | 0 of 1 |",
-                      report.results_page(self.results))
+                      pages.results_page(self.results))
 
     def test_changes_from_the_stage_are_the_flags_that_make_them(self):
         stage = get_stage("m5")
         result = {"recipe": {**dataclasses.asdict(stage.recipe), "ema_momentum": 0.99,
                              "step_size": None},
-                  "architecture": {**report.asdict_json(stage.architecture),
+                  "architecture": {**changes.asdict_json(stage.architecture),
                                    "bn_before_relu": False}}
-        self.assertEqual(report.changes_from_stage("m5", result),
+        self.assertEqual(changes.changes_from_stage("m5", result),
                          "`--ema_momentum=0.99` `--nobn_before_relu`")
-        self.assertEqual(report.changes_from_stage("m5", {"recipe": dataclasses.asdict(
+        self.assertEqual(changes.changes_from_stage("m5", {"recipe": dataclasses.asdict(
             stage.recipe), "architecture": None}), "`architecture not recorded`")
         same = {"recipe": dataclasses.asdict(stage.recipe),
-                "architecture": report.asdict_json(stage.architecture)}
-        self.assertEqual(report.changes_from_stage("m5", same), "none (today's m5)")
-        self.assertEqual(report.changes_from_stage("m5", {**same, "input": "dataset"}),
+                "architecture": changes.asdict_json(stage.architecture)}
+        self.assertEqual(changes.changes_from_stage("m5", same), "none (today's m5)")
+        self.assertEqual(changes.changes_from_stage("m5", {**same, "input": "dataset"}),
                          "none (today's m5)")
-        self.assertEqual(report.changes_from_stage("m5", {**same, "input": "arrays"}),
+        self.assertEqual(changes.changes_from_stage("m5", {**same, "input": "arrays"}),
                          "`--input=arrays`")
         other_plan = {**same, "architecture": {**same["architecture"], "plan": [
             {"filters": 8, "kernel_size": 3, "padding": "valid", "activation": True}, "pool",
             {"filters": 10, "kernel_size": 1, "padding": "same", "activation": False}]}}
-        self.assertEqual(report.changes_from_stage("m5", other_plan), "`--plan=8v,P,10x1l`")
+        self.assertEqual(changes.changes_from_stage("m5", other_plan), "`--plan=8v,P,10x1l`")
         # A plan recorded before Conv had `separable` reads as plain convs: no change.
         old_record = {**same, "architecture": {**same["architecture"], "plan": [
             item if item == "pool" else {k: v for k, v in item.items() if k != "separable"}
             for item in same["architecture"]["plan"]]}}
-        self.assertEqual(report.changes_from_stage("m5", old_record), "none (today's m5)")
-        self.assertEqual(report.changes_from_stage("m6", same),
+        self.assertEqual(changes.changes_from_stage("m5", old_record), "none (today's m5)")
+        self.assertEqual(changes.changes_from_stage("m6", same),
                          "`--batch_size=32` `--lr=0.025` `--translation_pixels=0` "
                          "`--plan=10v,16v,P,8x1,16v,16v,16v,10x1l`")
 
     def test_a_stage_found_by_its_own_search_reads_its_candidates_from_its_folder(self):
         fake_results(self.results / "holdout-m6" / "small", "m5", self.RUNS)
         fake_results(self.results / "holdout" / "other", "m5", self.RUNS)
-        self.assertEqual(list(report.load_holdouts(self.results, "m6")), ["small"])
-        self.assertEqual(list(report.load_holdouts(self.results, "m5")), ["other"])
+        self.assertEqual(list(results.load_holdouts(self.results, "m6")), ["small"])
+        self.assertEqual(list(results.load_holdouts(self.results, "m5")), ["other"])
 
     def test_held_out_runs_are_a_table_and_todays_recipe_is_ranked(self):
         for name, shift, recipe in (("chosen", 0.0, get_stage("m4").recipe),
@@ -206,8 +209,8 @@ class WriteupTest(unittest.TestCase):
                 **json.loads(seeds_json.read_text()), "evaluated_on": "the last 5,000 training "
                 "images, held out", "recipe": dataclasses.asdict(recipe),
                 "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
-        holdouts = report.load_holdouts(self.results, "m4")
-        text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
+        holdouts = results.load_holdouts(self.results, "m4")
+        text = writeup.stage_writeup("m4", results.load_results(self.results, "m4"),
                                     holdouts=holdouts)
         self.assertIn("on the seeds both ran, today's m4 recipe (chosen) has a higher mean of the "
                       "last 4 epochs than 1 of the 1 other held-out runs and a lower final "
@@ -215,7 +218,7 @@ class WriteupTest(unittest.TestCase):
         self.assertNotIn("Above it on both", text)
         self.assertIn("- The 2 held-out runs are tables in [docs/results.md](docs/results.md)",
                       text)
-        page = report.results_page(self.results)
+        page = pages.results_page(self.results)
         self.assertIn("## m4: held-out comparison", page)
         self.assertIn("| chosen | none (today's m4) | 0, 1 | 99.49 | 99.40, 99.42 | 0.0250 |", page)
         self.assertIn("| other | `--lr=0.1` | 0, 1 | 99.39 | 99.30, 99.32 | 0.1250 |", page)
@@ -233,14 +236,14 @@ class WriteupTest(unittest.TestCase):
                                          "architecture": dataclasses.asdict(
                                              get_stage("m4").architecture)}),
                 ("wider", 99.45, 0.018, {}), ("luckier", 99.45, 0.022, {}))}
-        sentence = report.holdout_choice_sentence("m4", holdouts)
+        sentence = writeup.holdout_choice_sentence("m4", holdouts)
         self.assertIn("than 0 of the 2 other held-out runs and a lower final loss than 1 of them.",
                       sentence)
         self.assertTrue(sentence.endswith(
             "Above it on both, and not confirmed on the test set: wider."), sentence)
 
     def test_the_frontier_is_a_figure_and_a_row_per_benchmark(self):
-        page = report.results_page(self.results)
+        page = pages.results_page(self.results)
         self.assertIn("## Parameters against consistency", page)
         self.assertIn("![parameters against consistency](frontier.png)", page)
         self.assertIn("| m4 | 7,592 | test | 2 | 99.40 | 2 of 2 |", page)
@@ -253,15 +256,15 @@ class WriteupTest(unittest.TestCase):
             "recipe": dataclasses.asdict(get_stage("m4").recipe_with(lr=0.1)),
             "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
         fake_results(self.results / "five", "m4", [{**self.RUNS[0], "seed": k} for k in range(3, 8)])
-        tuning = report.load_tuning(self.results, "m4")
-        text = report.stage_writeup("m4", report.load_results(self.results / "five", "m4"),
+        tuning = results.load_tuning(self.results, "m4")
+        text = writeup.stage_writeup("m4", results.load_results(self.results / "five", "m4"),
                                     tuning=tuning)
         self.assertIn("- Seeds 0, looked at while m4 was chosen (kept apart in "
                       "`results/m4-tuning/`, `--lr=0.1` changed since): final test 99.50% (1 "
                       "seed); lowest of the last 4 99.40%; 1 of 1 seeds hold 99.40%.", text)
         self.assertIn("| seed | lowest of last 4 % | first epoch >= 99.40 | final % |", text)
         self.assertIn("| 7 | 99.40 | 2 | 99.50 |", text)
-        self.assertIn("## m4, tuning seeds m4-tuning", report.results_page(self.results))
+        self.assertIn("## m4, tuning seeds m4-tuning", pages.results_page(self.results))
 
     def test_an_earlier_failed_confirmation_is_reported(self):
         group = self.results / "m4-confirmation-100-101"
@@ -271,38 +274,40 @@ class WriteupTest(unittest.TestCase):
             **json.loads(seeds_json.read_text()),
             "recipe": dataclasses.asdict(get_stage("m4").recipe_with(lr=0.1)),
             "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
-        earlier = report.load_earlier_confirmations(self.results, "m4")
+        earlier = results.load_earlier_confirmations(self.results, "m4")
         self.assertEqual(list(earlier), ["m4-confirmation-100-101"])
-        text = report.stage_writeup("m4", report.load_results(self.results, "m4"),
+        text = writeup.stage_writeup("m4", results.load_results(self.results, "m4"),
                                     earlier=earlier)
         self.assertIn("- An earlier confirmation, seeds 100, 101 (`results/m4-confirmation-100-101/`, "
                       "trained as today's m4 with `--lr=0.1`), failed: final test over 2 seeds ",
                       text)
         self.assertIn("## m4, earlier confirmation m4-confirmation-100-101",
-                      report.results_page(self.results))
+                      pages.results_page(self.results))
 
     def test_the_speed_table_comes_from_speed_json(self):
-        self.assertEqual(report.speed_section(self.results), [])
+        self.assertEqual(pages.speed_section(self.results), [])
         row = {"name": "keras tensorflow", "input": "dataset", "train_seconds": 9.5,
                "eval_seconds": 0.8, "first_epoch_extra_seconds": 2.0, "images_per_second": 6316,
                "final_test_acc": 98.9}
         (self.results / "speed.json").write_text(json.dumps({
             "epochs": 3, "runs": [row], "command": "python main.py --mode=speed",
             "machine": {"cpu": "EPYC", "cores": 2, "gpu": "no GPU"}}))
-        title, table, caveat = report.speed_section(self.results, full=True)
+        title, table, caveat = pages.speed_section(self.results, full=True)
         self.assertIn("(backends.md#speed)", caveat)
         self.assertEqual(title, "## Speed")
         self.assertIn("`python main.py --mode=speed`", table)
         self.assertIn("| keras tensorflow | dataset | 9.50 | 0.80 | 2.00 | 6,316 | - | 98.90 |", table)
-        self.assertIn(table, report.results_page(self.results))
-        title, summary = report.speed_section(self.results)  # README: no table, a link
+        self.assertIn(table, pages.results_page(self.results))
+        title, summary = pages.speed_section(self.results)  # README: no table, a link
         self.assertEqual(title, "### Speed")
         self.assertIn("Every row: [docs/results.md](docs/results.md#speed)", summary)
         self.assertNotIn("| keras tensorflow |", summary)
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)
-        section = report.results_section(self.results)
+        section = pages.results_section(self.results)
+        self.assertFalse((self.results / "stages.png").exists())  # figures: their own step
+        pages.redraw_figures(self.results)
         self.assertTrue((self.results / "stages.png").read_bytes().startswith(b"\x89PNG"))
         self.assertTrue((self.results / "m5" / "seed1" / "curves.png").is_file())
         self.assertLess(section.index("### m4"), section.index("### m5"))
@@ -313,10 +318,10 @@ class WriteupTest(unittest.TestCase):
                       (self.results / "m5" / "seeds.md").read_text())
         self.assertNotIn("### Against PyTorch", section)
         readme = self.results / "README.md"
-        readme.write_text(f"intro\n{report.README_BEGIN}\nold\n{report.README_END}\nafter\n")
-        report.update_readme(readme, "new section")
-        self.assertEqual(readme.read_text(), f"intro\n{report.README_BEGIN}\nnew section\n"
-                                             f"{report.README_END}\nafter\n")
+        readme.write_text(f"intro\n{pages.README_BEGIN}\nold\n{pages.README_END}\nafter\n")
+        pages.update_readme(readme, "new section")
+        self.assertEqual(readme.read_text(), f"intro\n{pages.README_BEGIN}\nnew section\n"
+                                             f"{pages.README_END}\nafter\n")
 
     def test_the_pytorch_reference_gets_a_table_and_a_clause_in_the_claim(self):
         reference = self.results / "m4" / "torch"
@@ -324,12 +329,12 @@ class WriteupTest(unittest.TestCase):
         runs = [{**run, "test_acc": [a - 0.1 for a in run["test_acc"]]} for run in self.RUNS]
         (reference / "seeds.json").write_text(json.dumps(
             {"runs": runs, "architecture": {"init": "torch"}}))
-        section = report.results_section(self.results)
+        section = pages.results_section(self.results)
         self.assertIn("### Against PyTorch", section)
         self.assertIn("| m4 | 2 / 2 | 99.40 | 99.60 ± 0.14 | 99.50 ± 0.14 |", section)
         self.assertIn("the PyTorch reference's 2 seeds average 99.50 ± 0.14% "
                       "(`results/m4/torch/`).", section)
-        self.assertIn("## Keras against PyTorch, by initialisation", report.results_page(
+        self.assertIn("## Keras against PyTorch, by initialisation", pages.results_page(
             self.results))
 
 

@@ -10,12 +10,12 @@ import time
 import unittest
 from pathlib import Path
 
-from keras_mnist7.run_lock import LOCK_NAME, FolderInUse, FolderLock, describe
+from keras_mnist7.run.run_lock import LOCK_NAME, FolderInUse, FolderLock, describe
 from tests.helpers import REPO, run_python
 
 HOLD_IN_ANOTHER_PROCESS = """
 import sys, time
-from keras_mnist7.run_lock import FolderLock
+from keras_mnist7.run.run_lock import FolderLock
 lock = FolderLock(sys.argv[1], "the other one").acquire()  # kept: dropping it unlocks
 print("held", flush=True)
 time.sleep(60)

@@ -3,8 +3,8 @@ import pickle
 import unittest
 from pathlib import Path
 
-from keras_mnist7.run_spec import RunSpec
-from keras_mnist7.stages import get_stage
+from keras_mnist7.spec.run_spec import RunSpec
+from keras_mnist7.spec.stages import get_stage
 
 
 class RunSpecTest(unittest.TestCase):

@@ -2,15 +2,22 @@
 
 import json
 import tempfile
-from dataclasses import replace
 import unittest
+from dataclasses import replace
 from pathlib import Path
 
-from keras_mnist7.run_state import (BACKUP_DIR, KERAS_BACKUP, RunConflict, clear_run,
-                                    remove_temp_files, restore_sealed_backup, run_identity,
-                                    run_status)
-from keras_mnist7.run_spec import RunSpec
-from keras_mnist7.stages import get_stage
+from keras_mnist7.run.run_state import (
+    BACKUP_DIR,
+    KERAS_BACKUP,
+    RunConflict,
+    clear_run,
+    remove_temp_files,
+    restore_sealed_backup,
+    run_identity,
+    run_status,
+)
+from keras_mnist7.spec.run_spec import RunSpec
+from keras_mnist7.spec.stages import get_stage
 
 
 class RunStatusTest(unittest.TestCase):

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_mnist7 import search
-from keras_mnist7.data import cv_folds, cv_split
-from keras_mnist7.experiments import REGISTRY, Experiment, get_experiment
-from keras_mnist7.run_spec import CV_FOLDS, RunSpec
+from keras_mnist7.data.mnist import cv_folds, cv_split
+from keras_mnist7.spec.run_spec import CV_FOLDS, RunSpec
+from keras_mnist7.study import search
+from keras_mnist7.study.experiments import REGISTRY, Experiment, get_experiment
 
 
 def scores(last4_by_fold, loss=0.02):

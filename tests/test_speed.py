@@ -5,9 +5,14 @@ import json
 import unittest
 from unittest import mock
 
-from keras_mnist7 import speed
-from keras_mnist7.speed import (combine_rounds, lever_sentence, speed_table, summarize,
-                                target_sentence)
+from keras_mnist7.study import speed
+from keras_mnist7.study.speed import (
+    combine_rounds,
+    lever_sentence,
+    speed_table,
+    summarize,
+    target_sentence,
+)
 
 
 class SpeedTest(unittest.TestCase):

@@ -8,9 +8,9 @@ from pathlib import Path
 from keras import layers
 
 from keras_mnist7 import STAGES, build_model
-from keras_mnist7.architecture import POOL, Conv
-from keras_mnist7.models import param_counts
-from keras_mnist7.stages import Recipe, get_stage
+from keras_mnist7.model.builders import param_counts
+from keras_mnist7.spec.architecture import POOL, Conv
+from keras_mnist7.spec.stages import Recipe, get_stage
 from tests.helpers import run_python
 
 TORCH_TYPE = {
@@ -192,7 +192,7 @@ class RegistryTest(unittest.TestCase):
             get_stage("m9")
 
     def test_the_registry_loads_without_tensorflow(self):
-        result = run_python(["-c", "import sys; import keras_mnist7.stages, keras_mnist7; "
+        result = run_python(["-c", "import sys; import keras_mnist7.spec.stages, keras_mnist7; "
                                    "assert 'keras' not in sys.modules, 'keras imported'; "
                                    "assert 'tensorflow' not in sys.modules, 'TF imported'"])
         self.assertEqual(result.returncode, 0, result.stderr)

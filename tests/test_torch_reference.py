@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_mnist7.architecture import Architecture, parse_plan
-from keras_mnist7.stages import STAGES, check_torch_recipe, get_stage
+from keras_mnist7.spec.architecture import Architecture, parse_plan
+from keras_mnist7.spec.stages import STAGES, check_torch_recipe, get_stage
 from tests.helpers import mnist_subset, run_python
 
 TORCH = importlib.util.find_spec("torch") is not None
@@ -17,9 +17,8 @@ TORCH = importlib.util.find_spec("torch") is not None
 
 def copy_weights(model, network):
     """The Keras model's weights into the PyTorch network, layer by layer in plan order."""
-    import torch
-
     import keras
+    import torch
 
     # Keras kernels [k, k, in, out] to PyTorch's [out, in, k, k]; a depthwise kernel
     # [k, k, channels, 1] to [channels, 1, k, k]. A separable conv is two PyTorch convs.
@@ -49,8 +48,9 @@ def copy_weights(model, network):
 @unittest.skipUnless(TORCH, "PyTorch not installed: pip install -r requirements-backends.txt")
 class NetworkTest(unittest.TestCase):
     def test_every_stage_counts_the_same_params_as_keras(self):
-        from keras_mnist7.models import build_model, param_counts
-        from keras_mnist7.torch_reference import Network, param_counts as torch_counts
+        from keras_mnist7.model.builders import build_model, param_counts
+        from keras_mnist7.study.torch_reference import Network
+        from keras_mnist7.study.torch_reference import param_counts as torch_counts
 
         for stage in STAGES:
             spec = get_stage(stage)
@@ -61,8 +61,8 @@ class NetworkTest(unittest.TestCase):
     def test_same_weights_give_the_same_probabilities_as_keras(self):
         import torch
 
-        from keras_mnist7.models import build_network
-        from keras_mnist7.torch_reference import Network
+        from keras_mnist7.model.builders import build_network
+        from keras_mnist7.study.torch_reference import Network
 
         (x, _), _ = mnist_subset(64, 1)
         separable = Architecture(plan=parse_plan("8v,P,12sv,12s,10x1l"), bn_before_relu=True)
@@ -87,7 +87,7 @@ class NetworkTest(unittest.TestCase):
         import keras
         import torch
 
-        from keras_mnist7.torch_reference import rotate
+        from keras_mnist7.study.torch_reference import rotate
 
         (x, _), _ = mnist_subset(32, 1)
         images = x.astype("float32")
@@ -110,7 +110,7 @@ class TorchInitTest(unittest.TestCase):
         import keras
         import torch
 
-        from keras_mnist7.blocks import conv_initializers
+        from keras_mnist7.model.blocks import conv_initializers
 
         fan_in = 8 * 3 * 3  # a 3x3 conv of 8 input channels
         bound = 1 / math.sqrt(fan_in)
@@ -127,7 +127,7 @@ class TorchInitTest(unittest.TestCase):
                 self.assertAlmostEqual(keras_values.std(), torch_values.std(), delta=0.2 * bound)
 
     def test_the_stages_convs_take_it_with_their_own_fan_in(self):
-        from keras_mnist7.models import build_network
+        from keras_mnist7.model.builders import build_network
 
         model = build_network(get_stage("m4").architecture_with(init="torch"), name="m4")
         conv = model.get_layer("conv4")  # 3x3 over 8 channels, after the pool
@@ -137,8 +137,8 @@ class TorchInitTest(unittest.TestCase):
             self.assertGreater(np.abs(np.asarray(weights)).max(), 0.5 * bound)
 
     def test_keras_init_keeps_glorot_kernels_and_zero_biases(self):
-        from keras_mnist7.architecture import Architecture, Conv
-        from keras_mnist7.models import build_network
+        from keras_mnist7.model.builders import build_network
+        from keras_mnist7.spec.architecture import Architecture, Conv
 
         model = build_network(Architecture(plan=(Conv(10),)), name="x")
         conv = model.get_layer("conv1")
@@ -148,8 +148,8 @@ class TorchInitTest(unittest.TestCase):
     def test_init_is_part_of_a_runs_identity_and_old_runs_read_as_keras(self):
         import dataclasses
 
-        from keras_mnist7.run_spec import RunSpec
-        from keras_mnist7.run_state import run_identity, _recorded
+        from keras_mnist7.run.run_state import _recorded, run_identity
+        from keras_mnist7.spec.run_spec import RunSpec
 
         spec = RunSpec.of_stage("m2", "x", architecture=get_stage("m2").architecture_with(
             init="torch"))

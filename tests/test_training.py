@@ -10,10 +10,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from keras_mnist7.run_spec import RunSpec
-from keras_mnist7.stages import get_stage
-from keras_mnist7.training import (compiled_model, fit_inputs, learning_rate_for,
-                                   optimizer_for, train)
+from keras_mnist7.run.training import (
+    compiled_model,
+    fit_inputs,
+    learning_rate_for,
+    optimizer_for,
+    train,
+)
+from keras_mnist7.spec.run_spec import RunSpec
+from keras_mnist7.spec.stages import get_stage
 from tests.helpers import mnist_subset, run_python
 
 ARTIFACTS = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt", "metrics.json",

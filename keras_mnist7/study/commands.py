@@ -1,0 +1,76 @@
+"""The study's modes once main.py has accepted their flags: the PyTorch reference, and the
+cross-validated search of the experiments registry. Imports Keras."""
+
+import sys
+
+from keras_mnist7.output.files import prepare_run_dir
+from keras_mnist7.run.commands import run_benchmark
+from keras_mnist7.run.run_lock import FolderInUse, FolderLock
+from keras_mnist7.run.seeds import seeds_table
+from keras_mnist7.study.experiments import get_experiment
+from keras_mnist7.study.search import ALL_FOLDS, fold_scores, paired, verdict
+
+
+def search_step(experiment):
+    """(decision, folds to run next) of an experiment, from the result files."""
+    scores = fold_scores(experiment.seeds_json)
+    if experiment.kind == "baseline":
+        missing = tuple(fold for fold in ALL_FOLDS if fold not in scores)
+        return ("running" if missing else "done"), missing
+    return verdict(scores, fold_scores(get_experiment(experiment.baseline).seeds_json))
+
+
+def describe_search(experiment):
+    """One line: the experiment's decision and its paired comparison so far."""
+    decision, _ = search_step(experiment)
+    line = f"[search] {experiment.name}: {decision}"
+    if experiment.kind == "candidate":
+        comparison = paired(fold_scores(experiment.seeds_json),
+                            fold_scores(get_experiment(experiment.baseline).seeds_json))
+        if comparison is not None:
+            line += (f"; folds {','.join(map(str, comparison.folds))}: last-4 gain "
+                     f"{comparison.gain:+.3f} +- {comparison.standard_error:.3f} (t "
+                     f"{comparison.t:.1f}), final loss {comparison.loss:.4f} against "
+                     f"{comparison.baseline_loss:.4f}")
+    return line
+
+
+def run_search(names, data, verbose, on=None, **fields):
+    """--mode=search: for each experiment in turn, the cv runs the protocol asks for next
+    (search.verdict), until it has a decision or waits for its baseline; `fields`: RunSpec's
+    (threads, input). Resumable: finished runs are read back, not trained again. An
+    experiment another process is running is skipped, so several processes given the same
+    list share its work."""
+    for name in names:
+        experiment = get_experiment(name)
+        folder = prepare_run_dir(experiment.folder, experiment.stage)
+        command = f"python main.py --mode=search --experiment={name}"
+        try:
+            lock = FolderLock(folder, command).acquire()
+        except FolderInUse as err:
+            print(f"[search] {name}: skipped, {err}", flush=True)
+            continue
+        try:
+            spec = experiment.run_spec(tensorboard=False, command=command, **fields)
+            while True:
+                _, todo = search_step(experiment)
+                if not todo:
+                    break
+                done = fold_scores(experiment.seeds_json)
+                run_benchmark(spec, sorted({*done, *todo}), data, verbose, on)
+        finally:
+            lock.release()
+        print(describe_search(experiment), flush=True)
+
+
+def train_torch(spec, data, seeds):
+    """--mode=torch: the PyTorch reference of the run `spec`, once per seed, and seeds.json."""
+    from keras_mnist7.study import torch_reference
+
+    try:
+        result = torch_reference.run_seeds(spec, seeds, data)
+    except OSError as err:
+        print(f"error: cannot write {err.filename or spec.folder} ({err.strerror or err})",
+              file=sys.stderr)
+        sys.exit(1)
+    print(f"[done] {spec.folder}/seeds.json\n{seeds_table(result)}")

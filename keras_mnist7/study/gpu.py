@@ -1,0 +1,101 @@
+"""GPU figures, for a machine with JAX and no TensorFlow (scripts/gpu.sh runs this there).
+
+m4 and m5 for 15 epochs on the arrays path (augmentation inside the compiled step), each with
+one training step per call into the compiled function and with 32 (steps_per_execution): the
+whole run timed, evaluation included, and each epoch's training and evaluation seconds apart.
+One JSON file per run, and one for the device, in --out. `--dry_run`: 3 epochs on 512 images,
+to check the script on a CPU before a GPU is lent.
+
+    KERAS_BACKEND=jax python -m keras_mnist7.study.gpu --data_dir=.mnist --out=results/gpu
+"""
+
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from absl import app, flags
+
+flags.DEFINE_string("data_dir", None, "Folder with MNIST's IDX files (.gz); unset: found by itself.")
+flags.DEFINE_string("out", "results/gpu", "Folder for the JSON files.")
+flags.DEFINE_bool("dry_run", False, "3 epochs on 512 training images: a check, not a figure.")
+FLAGS = flags.FLAGS
+
+RUNS = (("m4", 1), ("m4", 32), ("m5", 1), ("m5", 32))  # (stage, steps_per_execution)
+
+
+def timed_run(stage, steps_per_execution, data, epochs):
+    """One run of `stage` on the arrays path, timed; nothing written but the returned record."""
+    import keras
+
+    from keras_mnist7.run.callbacks import EpochTimer, LearningRateLogger
+    from keras_mnist7.run.training import compiled_model, fit_inputs
+    from keras_mnist7.spec.run_spec import RunSpec
+    from keras_mnist7.spec.stages import get_stage
+
+    recipe = get_stage(stage).recipe_with(epochs=epochs)
+    with tempfile.TemporaryDirectory() as folder:
+        spec = RunSpec.of_stage(stage, folder, recipe=recipe, input="arrays", tensorboard=False)
+        (x_train, _), _ = data
+        model = compiled_model(spec, len(x_train), steps_per_execution=steps_per_execution)
+        timer = EpochTimer()
+        schedule = (keras.callbacks.LearningRateScheduler(recipe.learning_rate)
+                    if recipe.schedule == "step" else LearningRateLogger())
+        start = time.perf_counter()
+        model.fit(**fit_inputs(spec, data), epochs=epochs, verbose=0, callbacks=[timer, schedule])
+        total = time.perf_counter() - start
+    train = [row["train_seconds"] for row in timer.rows]
+    steady = statistics.median(train[1:]) if len(train) > 1 else train[0]
+    return {"stage": stage, "epochs": epochs, "train_images": len(x_train),
+            "batch_size": recipe.batch_size, "steps_per_execution": steps_per_execution,
+            "seconds_total": round(total, 2),
+            "first_epoch_seconds": round(train[0] + timer.rows[0]["eval_seconds"], 2),
+            "train_seconds_per_epoch": round(steady, 3),
+            "eval_seconds_per_epoch": round(statistics.median(
+                row["eval_seconds"] for row in timer.rows), 3),
+            "images_per_second": round(len(x_train) / steady),
+            "test_acc": [row["test_acc"] for row in timer.rows]}
+
+
+def device_record():
+    import jax
+    import keras
+
+    from keras_mnist7.run.environment import versions
+
+    devices = jax.devices()
+    return {"backend": keras.config.backend(), "platform": devices[0].platform,
+            "devices": [getattr(d, "device_kind", str(d)) for d in devices],
+            "versions": versions()}
+
+
+def main(argv):
+    del argv
+    import keras
+
+    from keras_mnist7.data.mnist import load_mnist
+
+    if keras.config.backend() != "jax":
+        raise SystemExit("error: run with KERAS_BACKEND=jax (scripts/gpu.sh sets it)")
+    out = Path(FLAGS.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_mnist(FLAGS.data_dir)
+    epochs = 15
+    if FLAGS.dry_run:
+        (x_train, y_train), test = data
+        data, epochs = ((x_train[:512], y_train[:512]), (test[0][:500], test[1][:500])), 3
+    device = {**device_record(), "dry_run": FLAGS.dry_run}
+    (out / "device.json").write_text(json.dumps(device, indent=1) + "\n")
+    print(f"[gpu] {device['platform']}: {', '.join(device['devices'])}", flush=True)
+    for stage, steps in RUNS:
+        record = {**timed_run(stage, steps, data, epochs), "device": device["devices"][0],
+                  "dry_run": FLAGS.dry_run}
+        (out / f"{stage}-spe{steps}.json").write_text(json.dumps(record, indent=1) + "\n")
+        print(f"[gpu] {stage}, steps_per_execution {steps}: {record['seconds_total']:.1f} s for "
+              f"{epochs} epochs (evaluation included), {record['images_per_second']:,} images/s, "
+              f"test {record['test_acc'][-1]:.2f}%", flush=True)
+
+
+if __name__ == "__main__":
+    app.run(main)

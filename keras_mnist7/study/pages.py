@@ -1,0 +1,231 @@
+"""The pages the report writes: README's results section and docs/results.md, and the figures
+they show, each redrawn by its own explicit step (redraw_figures)."""
+
+import json
+from pathlib import Path
+
+from keras_mnist7.output.files import write_text
+from keras_mnist7.output.plots import plot_curves, plot_stage_comparison
+from keras_mnist7.run.seeds import seeds_table
+from keras_mnist7.spec.bar import LAST_EPOCHS
+from keras_mnist7.spec.stages import STAGES
+from keras_mnist7.study import fidelity, frontier
+from keras_mnist7.study.changes import changes_from_stage
+from keras_mnist7.study.experiments import REGISTRY
+from keras_mnist7.study.results import (
+    _load_stage,
+    load_ablations,
+    load_earlier_confirmations,
+    load_holdouts,
+    load_results,
+    load_tuning,
+)
+from keras_mnist7.study.search import (
+    ALL_FOLDS,
+    PASS_GAIN,
+    PASS_T,
+    POWER_FOLDS,
+    SCREEN_FOLDS,
+    SCREEN_GAIN,
+)
+from keras_mnist7.study.writeup import (
+    ablation_table,
+    comparison_table,
+    cv_table,
+    holdout_table,
+    stage_writeup,
+)
+
+README_BEGIN = "<!-- results:begin (python main.py --mode=report writes this part) -->"
+
+
+README_END = "<!-- results:end -->"
+
+
+def results_section(results_dir="results"):
+    """README's results part: comparison table, one figure of every stage, the write-ups."""
+    results = {stage: r for stage in STAGES if (r := load_results(results_dir, stage))}
+    figure = Path(results_dir) / "stages.png"
+    names = list(results)
+    writeups = [stage_writeup(stage, results[stage], names[i + 1] if i + 1 < len(names) else None,
+                              ablations=load_ablations(results_dir, stage),
+                              holdouts=load_holdouts(results_dir, stage),
+                              tuning=load_tuning(results_dir, stage),
+                              earlier=load_earlier_confirmations(results_dir, stage),
+                              reference=(fidelity.reference_pair(results_dir, stage) or
+                                         (None, None))[1])
+                for i, stage in enumerate(names)]
+    return "\n\n".join([
+        "Every number below is read from `results/<stage>/seeds.json` and the run files beside "
+        "it by `python main.py --mode=report`, which wrote this section; each stage names the "
+        "command that made its file.",
+        comparison_table(results), f"![test accuracy of every stage]({figure})",
+        *(["Every network trained here, its params against its worst seed's lowest accuracy of "
+           "the last 4 epochs ([table](docs/results.md#parameters-against-consistency)):",
+           "![parameters against consistency](docs/frontier.png)"]
+          if frontier.collect(results_dir) else []),
+        *reference_section(results_dir), *writeups, *speed_section(results_dir)])
+
+
+def reference_section(results_dir):
+    """The seed stages beside their PyTorch reference (--mode=torch), if it has run."""
+    rows = fidelity.comparison_table(results_dir, STAGES)
+    if len(rows) <= 2:
+        return []
+    intro = ("The same networks, data, rotation and recipes trained by the PyTorch reference "
+             "(`python main.py --mode=torch --init=torch`, PyTorch's own initialisation) beside "
+             "this package; mean ± sample std over seeds, a difference within the spread when "
+             "no larger than the larger std. Why they differ: [docs/fidelity.md]"
+             "(docs/fidelity.md).")
+    return ["### Against PyTorch", " ".join(filter(None, [
+        intro, fidelity.init_ablation_sentence(results_dir, STAGES)])), "\n".join(rows)]
+
+
+def speed_section(results_dir, full=False):
+    """The speed benchmark (results/speed.json, from --mode=speed), if it has run: README gets
+    what it concluded and a link; docs/results.md (`full`) gets the table too."""
+    path = Path(results_dir) / "speed.json"
+    if not path.is_file():
+        return []
+    from keras_mnist7.study.speed import lever_sentence, speed_table, target_sentence
+
+    report = json.loads(path.read_text())
+    levers = " ".join(filter(None, [target_sentence(report), lever_sentence(report)]))
+    variance = ("One run of each row: [how much runs vary on this machine]"
+                "(backends.md#speed)." if report.get("rounds", 1) == 1 else "")
+    kept = "Which levers are kept, and the faster path's accuracy over 15 epochs: "
+    if not full:
+        return ["### Speed", f"`{report['command']}` -> `{path}`. {levers} Every row: "
+                "[docs/results.md](docs/results.md#speed); " + kept[0].lower() + kept[1:] +
+                "[docs/backends.md](docs/backends.md#what-is-kept)."]
+    return ["## Speed", f"`{report['command']}` -> `{path}`, one backend after the other: "
+            + speed_table(report), " ".join(filter(None, [
+                levers, variance, kept + "[backends.md](backends.md#what-is-kept)."]))]
+
+
+def results_page(results_dir="results"):
+    """docs/results.md: every benchmark in full -- the stages, their held-out comparisons and
+    ablations -- each with its command, revisions and per-seed table."""
+    lines = ["# Results in full", "",
+             "Written by `python main.py --mode=report` from the result files; README's "
+             "write-ups summarize these. Test accuracy unless a benchmark says it was evaluated "
+             "on held-out training images."]
+    if len(rows := fidelity.init_table(results_dir, STAGES)) > 2:
+        lines += ["", "## Keras against PyTorch, by initialisation", "",
+                  "The mean of each seed's last 4 test accuracies, mean ± sample std over seeds "
+                  "(how many in brackets): this package and the PyTorch reference, each with "
+                  "its own initialisation and with the other's (`--init`). The runs: "
+                  "`results/<stage>/torch/`, `results/ablations/init-torch/<stage>/` or "
+                  "`results/ablations/init-keras/<stage>/` (whichever is not the stage's default), "
+                  "`results/ablations/init-keras/<stage>/torch/`.", "", *rows]
+    lines += cv_section()
+    lines += frontier_section(results_dir)
+    lines += [line for item in speed_section(results_dir, full=True) for line in ("", item)]
+    for stage in STAGES:
+        if holdouts := load_holdouts(results_dir, stage):
+            lines += ["", f"## {stage}: held-out comparison", "",
+                      "Scored on held-out training images (--holdout), never on the test set:",
+                      "", *holdout_table(stage, holdouts)]
+        if ablations := load_ablations(results_dir, stage):
+            lines += ["", f"## {stage}: ablations", "", *ablation_table(stage, ablations)]
+        tuning = load_tuning(results_dir, stage)
+        groups = [("", {stage: r} if (r := _load_stage(results_dir, stage)) else {}),
+                  ("tuning seeds", {f"{stage}-tuning": tuning} if tuning else {}),
+                  ("earlier confirmation", load_earlier_confirmations(results_dir, stage)),
+                  ("held out", load_holdouts(results_dir, stage)),
+                  ("ablation", load_ablations(results_dir, stage))]
+        for kind, named in groups:
+            for name, result in named.items():
+                revisions = sorted({run.get("revision") or "?" for run in result["runs"]})
+                title = f"{stage}, {kind} {name}" if kind else stage
+                lines += ["", f"## {title}", "",
+                          f"- command: `{result['command']}`",
+                          f"- revision: {', '.join(revisions)}"]
+                if kind:
+                    lines.append(f"- changes from today's {stage}: "
+                                 f"{changes_from_stage(stage, result)}")
+                lines += ["", seeds_table(result)]
+    return "\n".join(lines) + "\n"
+
+
+def frontier_section(results_dir):
+    """docs/frontier.png (frontier.write draws it) and its points as a table."""
+    points = frontier.collect(results_dir)
+    if not points:
+        return []
+    lines = ["", "## Parameters against consistency", "",
+             f"Every benchmark of this package (`{results_dir}/frontier.json`): its parameters "
+             "against the lowest accuracy its worst seed had in one of its last 4 epochs. "
+             "Held-out runs chose, test-set runs confirmed; a worst seed of many seeds sits "
+             "lower than that of one.", "", "![parameters against consistency](frontier.png)", "",
+             "| run | params | evaluated on | seeds | worst seed's lowest of the last 4 % | "
+             "seeds holding 99.40 |", "|---|--:|---|--:|--:|--:|"]
+    for p in points:
+        lines.append(f"| {p['name']} | {p['params']:,} | {p['evaluated_on']} | {len(p['seeds'])} "
+                     f"| {p['worst_last4']:.2f} | {p['seeds_holding']} of {len(p['seeds'])} |")
+    return lines
+
+
+def update_readme(readme, section):
+    """Replaces what lies between README's results markers with `section`."""
+    text = Path(readme).read_text()
+    begin, end = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
+    write_text(readme, text[:begin] + "\n" + section + "\n" + text[end:])
+
+
+def redraw_figures(results_dir="results"):
+    """Each stage's seeds.md and curves.png, and results/stages.png, redrawn from the run
+    files: the figures the pages show, so that they follow the code that draws them."""
+    results = {stage: r for stage in STAGES if (r := load_results(results_dir, stage))}
+    for stage, result in results.items():
+        write_text(Path(results_dir) / stage / "seeds.md", seeds_table(result) + "\n")
+        for run in result["runs"]:
+            run_dir = Path(results_dir) / stage / f"seed{run['seed']}"
+            history = json.loads((run_dir / "metrics.json").read_text())["history"]
+            plot_curves(history, run_dir / "curves.png", f"{stage} (seed {run['seed']})")
+    plot_stage_comparison({stage: r["runs"][0]["test_acc"] for stage, r in results.items()},
+                          Path(results_dir) / "stages.png")
+
+
+def write_report(results_dir="results", readme="README.md", docs=Path("docs")):
+    """--mode=report: the figures, README's results section, docs/results.md, the frontier and
+    the model cards, from the result files. Returns what it wrote, in one line."""
+    from keras_mnist7.use.model_card import write_model_cards
+
+    redraw_figures(results_dir)
+    update_readme(readme, results_section(results_dir))
+    write_text(Path(docs) / "results.md", results_page(results_dir))
+    frontier.write(results_dir, Path(docs) / "frontier.png")
+    write_model_cards("pretrained")
+    return (f"{readme} (results section), {docs}/results.md, {docs}/frontier.png, "
+            f"{docs}/flags.md and {results_dir}/frontier.json: rewritten from {results_dir}/; "
+            "pretrained/README.md from pretrained/")
+
+
+def protocol_text():
+    """The cross-validated protocol in words, from the constants that apply it."""
+    return (f"Each run trains on 50,000 training images and is scored after every epoch on the "
+            f"other 10,000: seed k on fold k of {len(ALL_FOLDS)} folds (a fixed permutation of the "
+            f"60,000, `--cv`), the test set never read. A candidate runs the same (seed, fold) "
+            f"pairs as its baseline; per pair, the mean of its last {LAST_EPOCHS} epochs' "
+            f"held-out accuracy and its final held-out loss. Screen: folds "
+            f"{SCREEN_FOLDS[0]}-{SCREEN_FOLDS[-1]}; it goes on to folds "
+            f"{POWER_FOLDS[0]}-{POWER_FOLDS[-1]} only with a mean paired gain of at least "
+            f"{SCREEN_GAIN:+.2f} points there. Pass: over all {len(ALL_FOLDS)} folds a mean paired "
+            f"gain of at least {PASS_GAIN:+.2f} points with paired t >= {PASS_T:g}, and a mean "
+            f"final loss no higher than the baseline's. Rule and code: "
+            f"`keras_mnist7/study/search.py`, written before the runs it judges; the candidates: "
+            f"`keras_mnist7/study/experiments.py`; run with `python main.py --mode=search "
+            f"--experiment=NAME`.")
+
+
+def cv_section():
+    """docs/results.md: every cross-validated experiment of each stage, from the registry."""
+    lines = []
+    for stage in STAGES:
+        experiments = [e for e in REGISTRY.values() if e.stage == stage]
+        if not experiments:
+            continue
+        lines += ["", f"## {stage}: cross-validated search", "", protocol_text(), "",
+                  *cv_table(stage, experiments)]
+    return lines

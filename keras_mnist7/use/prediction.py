@@ -1,0 +1,37 @@
+"""Classify real pictures of digits: each file prepared MNIST-style (digits.py), then one
+batch through the model. A file that cannot be read gets its own error; the others go on."""
+
+import json
+
+import numpy as np
+
+from keras_mnist7.use.pictures import ImageError, image_files, prepare
+
+
+def classify_files(model, paths):
+    """One record per file, in order: {"path", "digit", "probability"} or {"path", "error"}."""
+    records, images = [], []
+    for path in image_files(paths):
+        try:
+            images.append(prepare(path))
+            records.append({"path": str(path)})
+        except ImageError as err:
+            records.append({"path": str(path), "error": str(err)})
+    readable = [record for record in records if "error" not in record]
+    if readable:
+        probabilities = model.predict(np.stack(images), verbose=0)
+        for record, row in zip(readable, probabilities):
+            record["digit"] = int(row.argmax())
+            record["probability"] = round(float(row.max()), 4)
+    return records
+
+
+def format_records(records, as_json=False):
+    """(stdout text, stderr lines): 'path<TAB>digit<TAB>probability' lines, or one JSON list;
+    errors as 'error: path: why' lines (in the JSON list with --json)."""
+    if as_json:
+        return json.dumps(records, indent=1), []
+    lines = [f"{r['path']}\t{r['digit']}\t{r['probability']:.4f}" for r in records
+             if "error" not in r]
+    errors = [f"error: {r['path']}: {r['error']}" for r in records if "error" in r]
+    return "\n".join(lines), errors

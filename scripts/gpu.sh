@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# GPU figures on a machine with JAX (and CUDA) but no TensorFlow or Keras: installs the wheels
+# carried in .whl/ (scripts/gpu_carry.sh fetches them here), then runs keras_mnist7/study/gpu.py
+# with KERAS_BACKEND=jax on the MNIST files carried in .mnist/: m4 and m5 for 15 epochs, each
+# with steps_per_execution 1 and 32, one JSON file each in OUT_DIR (default results/gpu).
+#
+#   bash scripts/gpu.sh [OUT_DIR]            # on the GPU machine (about 2-4 minutes on an H100)
+#   bash scripts/gpu.sh OUT_DIR --dry_run    # 3 epochs on 512 images: the check on a CPU
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-results/gpu}
+shift || true
+python=${PYTHON:-python3}
+export KERAS_BACKEND=jax PYTHONUNBUFFERED=1
+if ! "$python" -c "import keras" 2>/dev/null && compgen -G ".whl/*.whl" >/dev/null; then
+  site=$(mktemp -d)
+  "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$site" .whl/*.whl
+  export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+fi
+data=()
+[ -d .mnist ] && data=(--data_dir=.mnist)
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+"$python" -m keras_mnist7.study.gpu --out="$out" "${data[@]}" "$@"
