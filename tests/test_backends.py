@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.helpers import REPO, mnist_subset, without
+from tests.helpers import REPO, full_tier, mnist_subset, without
 
 BACKENDS = ("tensorflow", "jax", "torch")
 MISSING = [b for b in BACKENDS if importlib.util.find_spec(b) is None]
@@ -38,6 +38,7 @@ def run(args, backend, cwd=REPO):
 
 @unittest.skipIf(MISSING, f"backend packages not installed: {', '.join(MISSING)} "
                           "(pip install -r requirements-backends.txt; .ci/run installs them)")
+@full_tier("trains on every Keras backend")
 class BackendsTest(unittest.TestCase):
     TRAIN = ["--stage=m3", "--epochs=1", "--train_size=2048", "--lr=0.05", "--verbose=0",
              "--notensorboard"]
@@ -83,6 +84,7 @@ class BackendsTest(unittest.TestCase):
 
 @unittest.skipIf(importlib.util.find_spec("jax") is None,
                  "jax not installed (pip install -r requirements-backends.txt)")
+@full_tier("trains on JAX in a subprocess")
 class WithoutTensorFlowTest(unittest.TestCase):
     def test_train_evaluate_and_predict_without_tensorflow(self):
         with tempfile.TemporaryDirectory() as tmp:

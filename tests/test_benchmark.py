@@ -7,9 +7,10 @@ from pathlib import Path
 from keras_mnist7.run.benchmark import run_seeds
 from keras_mnist7.spec.run_spec import RunSpec
 from keras_mnist7.spec.stages import get_stage
-from tests.helpers import mnist_subset
+from tests.helpers import full_tier, mnist_subset
 
 
+@full_tier("trainings")
 class RunSeedsTest(unittest.TestCase):
     def test_one_run_per_seed_and_the_summary_files(self):
         output_dir = Path(tempfile.mkdtemp())

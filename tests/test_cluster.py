@@ -18,7 +18,7 @@ from pathlib import Path
 
 from keras_mnist7.run.cluster import check_address, folder_files, put_files
 from keras_mnist7.run.run_state import RUN_FILES
-from tests.helpers import REPO, without
+from tests.helpers import REPO, full_tier, without
 
 RAY_MISSING = importlib.util.find_spec("ray") is None
 SKIP_REASON = ("ray is not installed (pip install -r requirements-ray.txt; .ci/run installs it)")
@@ -133,6 +133,7 @@ class RefusalsTest(unittest.TestCase):
 
 
 @unittest.skipIf(RAY_MISSING, SKIP_REASON)
+@full_tier("Ray and trainings")
 class RayBenchmarkTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -9,7 +9,7 @@ import numpy as np
 
 from keras_mnist7.data import mnist as data
 from keras_mnist7.data.mnist import IDX_FILES, DataError, SourceUnavailable
-from tests.helpers import mnist
+from tests.helpers import full_tier, mnist
 
 
 def write_idx_folder(folder, arrays, compress=()):
@@ -51,6 +51,7 @@ class IdxFormatTest(unittest.TestCase):
             np.testing.assert_array_equal(data.read_idx(path, data.LABELS_MAGIC), labels)
 
 
+@full_tier("real MNIST")
 class VerifyTest(unittest.TestCase):
     def test_arrays_of_the_right_shape_but_wrong_content_are_refused(self):
         fake = {split: np.zeros(shape, np.uint8) for split, (_, _, shape, _) in IDX_FILES.items()}
@@ -65,6 +66,7 @@ class VerifyTest(unittest.TestCase):
             data.verify(arrays, "cut")
 
 
+@full_tier("real MNIST")
 class FolderSourceTest(unittest.TestCase):
     """Real MNIST written back as IDX / npz files: the loader must reproduce the original bytes."""
 
@@ -129,6 +131,7 @@ class FolderSourceTest(unittest.TestCase):
             data.load_mnist(data_dir=self.folder)
 
 
+@full_tier("real MNIST")
 class SourceOrderTest(unittest.TestCase):
     def setUp(self):
         self.cache = Path(tempfile.mkdtemp())

@@ -20,7 +20,7 @@ from PIL import Image
 
 from keras_mnist7.use.demo import classify_bytes, make_server
 from keras_mnist7.use.prediction import classify_files
-from tests.helpers import REPO, run_python
+from tests.helpers import REPO, full_tier, run_python
 
 MODEL = REPO / "pretrained" / "m5.keras"
 SAMPLES = REPO / "samples"
@@ -69,6 +69,7 @@ class EndpointTest(unittest.TestCase):
         self.assertIn("not an image", json.load(refused.exception)["error"])
 
 
+@full_tier("200 requests")
 class HostileClientsTest(unittest.TestCase):
     """Bad headers, bodies and pictures each get a JSON 4xx; a burst of clients is queued, not
     dropped; the page is served throughout."""
@@ -159,6 +160,7 @@ class DemoFlagsTest(unittest.TestCase):
 @unittest.skipUnless(CHROMIUM and CHROMEDRIVER,
                      "needs Debian's chromium and chromium-driver (apt-get install chromium "
                      "chromium-driver; .ci/run installs them)")
+@full_tier("Chromium")
 class BrowserTest(unittest.TestCase):
     """main.py --mode=demo, driven by headless Chromium: draw a 1, upload a 7 (about 20 s)."""
 

@@ -4,6 +4,7 @@ import sys
 import unittest
 
 from keras_mnist7.run import environment
+from tests.helpers import full_tier
 
 
 class EnvironmentTest(unittest.TestCase):
@@ -29,6 +30,7 @@ class EnvironmentTest(unittest.TestCase):
         for package in ("python", "keras", "tensorflow", "numpy"):
             self.assertRegex(found[package], r"^\d+\.\d+")
 
+    @full_tier("TensorFlow in subprocesses")
     def test_importing_the_package_first_turns_tensorflows_onednn_on(self):
         # TensorFlow leaves oneDNN off by itself on AVX2 CPUs, where m4 trains about 1.5x
         # slower (results/speed.json).

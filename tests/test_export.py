@@ -10,11 +10,12 @@ import keras
 import numpy as np
 
 from keras_mnist7.use import export
-from tests.helpers import REPO, mnist_subset
+from tests.helpers import REPO, full_tier, mnist_subset
 
 IMAGES = 1000
 
 
+@full_tier("real MNIST and every runtime")
 class ExportTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

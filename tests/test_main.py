@@ -18,7 +18,7 @@ import matplotlib.image
 
 from keras_mnist7.run.training import learning_rate_for
 from keras_mnist7.spec.stages import get_stage
-from tests.helpers import REPO, run_python
+from tests.helpers import REPO, full_tier, run_python
 
 
 def assert_refused(test, flags, message):
@@ -47,6 +47,7 @@ class FlagRejectionTest(unittest.TestCase):
     def test_explicit_data_dir_that_does_not_exist(self):
         assert_refused(self, ["--data_dir=/no/such/mnist"], "--data_dir /no/such/mnist: no such")
 
+    @full_tier("real MNIST")
     def test_output_dir_that_cannot_be_written(self):
         with tempfile.NamedTemporaryFile() as not_a_folder:
             result = run_python(["main.py", f"--output_dir={not_a_folder.name}"])
@@ -62,6 +63,7 @@ class HoldoutFlagTest(unittest.TestCase):
                               f"--model={REPO / 'pretrained' / 'm5.keras'}"],
                        "--holdout and --cv are for --mode=train")
 
+    @full_tier("a training")
     def test_a_held_out_run_trains_on_the_rest_and_never_on_the_test_set(self):
         with tempfile.TemporaryDirectory() as tmp:
             result = run_python(["main.py", "--stage=m1", "--epochs=1", "--train_size=256",
@@ -84,6 +86,7 @@ class SeedsFlagTest(unittest.TestCase):
                 self.assertRegex(result.stderr.strip(), f"^error: {message}")
 
 
+@full_tier("main.py with TensorFlow")
 class ModelModesTest(unittest.TestCase):
     """--mode=evaluate / predict / export through main.py, with the shipped model."""
 
@@ -138,6 +141,7 @@ class ModelModesTest(unittest.TestCase):
         self.assertRegex(result.stdout, r"per digit \(%\): 0: \d+\.\d\d  1: ")
 
 
+@full_tier("trainings")
 class KillAndResumeTest(unittest.TestCase):
     """The slow one (about 30 s): m5 for 4 epochs on 1,024 training images."""
 
@@ -229,6 +233,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+@full_tier("trainings")
 class FullDiskTest(unittest.TestCase):
     """Each writer fails in turn in epoch 2 (about 2 minutes): one line naming the file, whole
     files left, and the same command then finishes with every epoch once."""

@@ -4,13 +4,14 @@ import numpy as np
 
 from keras_mnist7.data import augmentation, pipeline
 from keras_mnist7.spec.stages import Recipe
-from tests.helpers import mnist_subset
+from tests.helpers import full_tier, mnist_subset
 
 
 def batches(dataset):
     return [(x.numpy(), y.numpy()) for x, y in dataset]
 
 
+@full_tier("real MNIST")
 class PipelineTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

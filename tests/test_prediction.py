@@ -10,7 +10,7 @@ import keras
 from PIL import Image
 
 from keras_mnist7.use.prediction import classify_files, format_records
-from tests.helpers import REPO, run_python
+from tests.helpers import REPO, full_tier, run_python
 
 # samples/<name>_<kind>.<ext>: the digit each was drawn as (scripts/make_samples.py).
 DIGITS = {"zero": 0, "two": 2, "three": 3, "four": 4, "seven": 7}
@@ -49,6 +49,7 @@ class ClassifyFilesTest(unittest.TestCase):
         self.assertEqual(list(records[0]), ["path", "error"])
 
 
+@full_tier("main.py with TensorFlow")
 class PredictCommandTest(unittest.TestCase):
     def test_hostile_files_each_get_a_line_and_the_good_ones_are_still_predicted(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.helpers import REPO, mnist, run_python
+from tests.helpers import REPO, full_tier, mnist, run_python
 
 SCORE_ELSEWHERE = """
 import importlib.util, sys
@@ -21,6 +21,7 @@ print(100.0 * np.mean(predictions == labels))
 """
 
 
+@full_tier("the test set in a fresh process")
 class PretrainedTest(unittest.TestCase):
     # name: (the confirmation seed it comes from, the most params its stage may have, the
     # least it scores). m5: under 8,000 params, the bar. m6: at most 5,000, and the bar too (its

@@ -11,7 +11,7 @@ import unittest
 from pathlib import Path
 
 from keras_mnist7.run.run_lock import LOCK_NAME, FolderInUse, FolderLock, describe
-from tests.helpers import REPO, run_python
+from tests.helpers import REPO, full_tier, run_python
 
 HOLD_IN_ANOTHER_PROCESS = """
 import sys, time
@@ -58,6 +58,7 @@ class FolderLockTest(unittest.TestCase):
         self.assertEqual(describe(""), "holder not recorded yet")
 
 
+@full_tier("a training")
 class SecondRunTest(unittest.TestCase):
     """A real second main.py on a running run's folder (about 20 s)."""
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from keras_mnist7.spec.architecture import Architecture, parse_plan
 from keras_mnist7.spec.stages import STAGES, check_torch_recipe, get_stage
-from tests.helpers import mnist_subset, run_python
+from tests.helpers import full_tier, mnist_subset, run_python
 
 TORCH = importlib.util.find_spec("torch") is not None
 
@@ -46,6 +46,7 @@ def copy_weights(model, network):
 
 
 @unittest.skipUnless(TORCH, "PyTorch not installed: pip install -r requirements-backends.txt")
+@full_tier("PyTorch")
 class NetworkTest(unittest.TestCase):
     def test_every_stage_counts_the_same_params_as_keras(self):
         from keras_mnist7.model.builders import build_model, param_counts
@@ -103,6 +104,7 @@ class NetworkTest(unittest.TestCase):
 
 
 @unittest.skipUnless(TORCH, "PyTorch not installed: pip install -r requirements-backends.txt")
+@full_tier("PyTorch")
 class TorchInitTest(unittest.TestCase):
     """--init=torch gives Keras convs PyTorch's Conv2d bounds: U(+-1/sqrt(fan_in))."""
 
@@ -172,6 +174,7 @@ class RecipeCheckTest(unittest.TestCase):
 
 
 @unittest.skipUnless(TORCH, "PyTorch not installed: pip install -r requirements-backends.txt")
+@full_tier("PyTorch trainings")
 class ModeTorchTest(unittest.TestCase):
     def test_trains_seeds_into_the_keras_format_and_finds_them_finished(self):
         with tempfile.TemporaryDirectory() as output_dir:

@@ -19,7 +19,7 @@ from keras_mnist7.run.training import (
 )
 from keras_mnist7.spec.run_spec import RunSpec
 from keras_mnist7.spec.stages import get_stage
-from tests.helpers import mnist_subset, run_python
+from tests.helpers import full_tier, mnist_subset, run_python
 
 ARTIFACTS = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt", "metrics.json",
              "confusion.png", "mistakes.png", "evaluation.json")
@@ -36,6 +36,7 @@ assert "keras_mnist7" not in sys.modules
 """
 
 
+@full_tier("trainings")
 class SmokeRunTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -106,6 +107,7 @@ class SmokeRunTest(unittest.TestCase):
         self.assertAlmostEqual(accuracy, self.metrics["summary"]["best_test_acc"]["pct"], places=2)
 
 
+@full_tier("trainings")
 class RepeatabilityTest(unittest.TestCase):
     def test_same_seed_same_history_on_cpu(self):
         data = mnist_subset(1024, 500)
@@ -132,6 +134,7 @@ class RepeatabilityTest(unittest.TestCase):
         self.assertEqual(histories[0], histories[1])
 
 
+@full_tier("trainings")
 class StoppedRunTest(unittest.TestCase):
     def test_a_diverging_run_is_stopped_says_why_and_keeps_its_best_model(self):
         recipe = get_stage("m1").recipe_with(epochs=3, lr=1e6)
@@ -143,6 +146,7 @@ class StoppedRunTest(unittest.TestCase):
         self.assertRegex(on_disk["stopped"], "NaN or infinite in epoch 1 .TerminateOnNaN.")
 
 
+@full_tier("trainings")
 class OptimizerTest(unittest.TestCase):
     def test_cosine_schedule_warms_up_decays_then_cools_down(self):
         recipe = get_stage("m5").recipe_with(lr=0.1, epochs=12, warmup_epochs=2,
