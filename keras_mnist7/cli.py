@@ -305,7 +305,9 @@ def prepare_training(command):
 def prepare(command):
     """What --mode needs, checked before TensorFlow loads; ValueError & co. for a mistake."""
     for name in FLAGS.experiment or ():
-        get_experiment(name)
+        if get_experiment(name).kind == "holdout":
+            raise ValueError(f"--experiment {name} is a recorded held-out run of an earlier "
+                             "recipe: nothing to run (its seeds.json has its command)")
     if FLAGS.mode in TRAINING_MODES:
         return prepare_training(command)
     run_settings()  # the recipe flags are checked whatever the mode

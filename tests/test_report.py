@@ -10,6 +10,8 @@ from keras_mnist7.model import summary
 from keras_mnist7.run import seeds
 from keras_mnist7.spec.stages import get_stage
 from keras_mnist7.study import changes, pages, results, writeup
+from keras_mnist7.study.experiments import Experiment
+from tests.helpers import REPO
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -191,11 +193,18 @@ class WriteupTest(unittest.TestCase):
                          "`--batch_size=32` `--lr=0.025` `--translation_pixels=0` "
                          "`--plan=10v,16v,P,8x1,16v,16v,16v,10x1l`")
 
-    def test_a_stage_found_by_its_own_search_reads_its_candidates_from_its_folder(self):
+    def test_held_out_runs_come_from_the_registry_each_from_its_own_folder(self):
         fake_results(self.results / "holdout-m6" / "small", "m5", self.RUNS)
         fake_results(self.results / "holdout" / "other", "m5", self.RUNS)
-        self.assertEqual(list(results.load_holdouts(self.results, "m6")), ["small"])
-        self.assertEqual(list(results.load_holdouts(self.results, "m5")), ["other"])
+        fake_results(self.results / "holdout" / "unregistered", "m5", self.RUNS)
+        entries = [Experiment("small", "m6", "f", "why", kind="holdout",
+                              recorded="holdout-m6/small", seeds=(0, 1), trained_as="m5"),
+                   Experiment("other", "m5", "f", "why", kind="holdout",
+                              recorded="holdout/other", seeds=(0, 1))]
+        self.assertEqual(list(results.load_holdouts(self.results, "m6", entries)), ["small"])
+        self.assertEqual(list(results.load_holdouts(self.results, "m5", entries)), ["other"])
+        registered = results.load_holdouts(REPO / "results", "m6")
+        self.assertEqual(list(registered)[-1], "4960-separable-32+batch-16+translation-1")
 
     def test_held_out_runs_are_a_table_and_todays_recipe_is_ranked(self):
         for name, shift, recipe in (("chosen", 0.0, get_stage("m4").recipe),
@@ -209,7 +218,9 @@ class WriteupTest(unittest.TestCase):
                 **json.loads(seeds_json.read_text()), "evaluated_on": "the last 5,000 training "
                 "images, held out", "recipe": dataclasses.asdict(recipe),
                 "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
-        holdouts = results.load_holdouts(self.results, "m4")
+        entries = [Experiment(name, "m4", "f", "why", kind="holdout", recorded=f"holdout/{name}",
+                              seeds=(0, 1)) for name in ("chosen", "other")]
+        holdouts = results.load_holdouts(self.results, "m4", entries)
         text = writeup.stage_writeup("m4", results.load_results(self.results, "m4"),
                                     holdouts=holdouts)
         self.assertIn("on the seeds both ran, today's m4 recipe (chosen) has a higher mean of the "
@@ -218,7 +229,7 @@ class WriteupTest(unittest.TestCase):
         self.assertNotIn("Above it on both", text)
         self.assertIn("- The 2 held-out runs are tables in [docs/results.md](docs/results.md)",
                       text)
-        page = pages.results_page(self.results)
+        page = pages.results_page(self.results, entries)
         self.assertIn("## m4: held-out comparison", page)
         self.assertIn("| chosen | none (today's m4) | 0, 1 | 99.49 | 99.40, 99.42 | 0.0250 |", page)
         self.assertIn("| other | `--lr=0.1` | 0, 1 | 99.39 | 99.30, 99.32 | 0.1250 |", page)

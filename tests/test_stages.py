@@ -122,7 +122,7 @@ class RegistryTest(unittest.TestCase):
             self.assertTrue(get_stage(stage).target)
 
     def test_only_m1_starts_from_pytorchs_initialisation(self):
-        # Without BatchNorm, the initial scale is what closes m1's gap to PyTorch (issue 16).
+        # Without BatchNorm, the initial scale is what closes m1's gap to PyTorch (docs/fidelity.md).
         self.assertEqual({s: get_stage(s).architecture.init for s in STAGES},
                          {"m1": "torch", "m2": "keras", "m3": "keras", "m4": "keras",
                           "m5": "keras", "m6": "keras"})

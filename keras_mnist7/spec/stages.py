@@ -118,7 +118,7 @@ class Stage:
     target: tuple  # what the stage changes and why, one short item each
     # What the seed's write-up reports for this stage (best train / test %), quoted to compare.
     seed_claim: dict | None = None
-    # A margin over the bar the stage must keep on its confirmation seeds (issue 11): the mean
+    # A margin over the bar the stage must keep on its confirmation seeds: the mean
     # final test accuracy, and the lowest of every seed's last 4 epochs, in percent.
     margin: dict | None = None
 

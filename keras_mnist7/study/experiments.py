@@ -16,7 +16,7 @@ from keras_mnist7.spec.stages import Recipe, get_stage
 
 RESULTS = Path("results") / "cv"
 ARCHITECTURE_CHANGES = ("plan", "init", "bn_before_relu", "bn_momentum", "activation")
-KINDS = ("baseline", "candidate")
+KINDS = ("baseline", "candidate", "holdout")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,12 +26,21 @@ class Experiment:
     family: str
     why: str
     changes: tuple = ()  # (flag, value) pairs over the stage's own settings
-    kind: str = "candidate"  # "baseline": the stage as it is, all 6 folds
+    # "baseline": the stage as it is, all 6 folds; "candidate": judged against its baseline by
+    # the cv protocol; "holdout": an earlier search's run on the last 5,000 training images
+    # (--holdout=5000), kept as recorded: its folder and seeds, and the decision it led to.
+    kind: str = "candidate"
     baseline: str | None = None  # the experiment a candidate is judged against
+    recorded: str | None = None  # holdout: its folder under results/
+    seeds: tuple = ()  # holdout: the seeds it ran
+    decision: str | None = None  # holdout: what it led to (a cv decision is read from files)
+    trained_as: str | None = None  # the stage its runs trained as, if not `stage`
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"experiment {self.name}: kind must be one of {', '.join(KINDS)}")
+        if (self.kind == "holdout") != (self.recorded is not None):
+            raise ValueError(f"experiment {self.name}: a holdout, and only one, is recorded")
         if (self.kind == "candidate") != (self.baseline is not None):
             raise ValueError(f"experiment {self.name}: a candidate, and only a candidate, "
                              "names its baseline")
@@ -43,7 +52,7 @@ class Experiment:
     @property
     def folder(self):
         """Where the runs go: <folder>/<stage>/seed<k>/ and <folder>/<stage>/seeds.json."""
-        return RESULTS / self.name
+        return Path("results") / self.recorded if self.recorded else RESULTS / self.name
 
     @property
     def baseline_experiment(self):
@@ -51,7 +60,7 @@ class Experiment:
 
     @property
     def seeds_json(self):
-        return self.folder / self.stage / "seeds.json"
+        return self.folder / (self.trained_as or self.stage) / "seeds.json"
 
     def flags(self):
         """The changes as main.py flags, e.g. ('--batch_size=16', '--nesterov')."""
@@ -60,6 +69,9 @@ class Experiment:
 
     def run_spec(self, **fields):
         """The RunSpec of this experiment's cv runs (RunSpec's other fields as given)."""
+        if self.kind == "holdout":
+            raise ValueError(f"experiment {self.name} is recorded: its command ran an earlier "
+                             "stage's recipe (see its seeds.json)")
         stage = get_stage(self.stage)
         changes = dict(self.changes)
         architecture = {key: changes.pop(key) for key in ARCHITECTURE_CHANGES if key in changes}
@@ -104,6 +116,92 @@ REGISTRY = {experiment.name: experiment for experiment in (
         "Labels smoothed by 0.1 in the loss: softer targets for borderline digits",
         label_smoothing=0.1),
 )}
+
+def _held(stage, name, recorded, seeds, family, why, decision):
+    return Experiment(name, stage, family, why, kind="holdout", recorded=recorded,
+                      seeds=tuple(seeds), decision=decision, trained_as="m5")
+
+
+# The searches before cross-validation: trained on the first 55,000 training images, scored on
+# the last 5,000 (--holdout=5000), the test set never read; their commands are in their
+# seeds.json. m5's ran in the order listed; m6's ran as m5 with --plan (m6 did not exist yet).
+HOLDOUTS = (
+    _held("m5", "batch-64", "holdout/batch-64", range(5), "baseline",
+          "m5 as it was (batch 64, lr 0.05), the reference of the first round",
+          "kept as the reference; batch-32 read above it"),
+    _held("m5", "relu-before-bn", "holdout/relu-before-bn", range(3), "architecture",
+          "the seed's conv -> ReLU -> BN order", "dropped: below batch-64"),
+    _held("m5", "ema-0.99", "holdout/ema-0.99", range(5), "averaging",
+          "Polyak averaging of the weights (Keras' use_ema)", "dropped: level with batch-64"),
+    _held("m5", "lr-0.1", "holdout/lr-0.1", range(3), "learning rate", "twice the peak lr",
+          "dropped: below batch-64"),
+    _held("m5", "batch-32+lr-0.05", "holdout/batch-32+lr-0.05", range(3), "batch",
+          "batch 32 at batch 64's lr", "dropped: below batch-32"),
+    _held("m5", "batch-32", "holdout/batch-32", range(5), "batch",
+          "batch 32 at lr 0.025: twice the updates at the same lr-to-batch ratio",
+          "became m5; failed its confirmation on seeds 100-109"),
+    _held("m5", "dropout-0.1", "holdout/dropout-0.1", range(3), "regularization",
+          "twice the dropout", "dropped: below batch-64"),
+    _held("m5", "bn-momentum-0.99", "holdout/bn-momentum-0.99", range(3), "BatchNorm",
+          "BN's moving statistics at Keras' momentum 0.99", "dropped: below batch-32"),
+    _held("m5", "translate-1", "holdout/translate-1", range(1), "augmentation",
+          "random shifts of up to 1 pixel", "stopped after seed 0 (lowest of the last 4 99.38)"),
+    _held("m5", "cosine-to-0", "holdout/cosine-to-0", range(5), "schedule",
+          "the cosine ends at 0 at the end of epoch 15 instead of 0.001 held 3 epochs",
+          "became today's m5 (8 of 10 on seeds 110-119)"),
+    _held("m5", "two-pools", "holdout/two-pools", range(5), "architecture",
+          "a second pool before the last conv (receptive field 24)",
+          "dropped: 1 of 5 seeds held"),
+    _held("m5", "two-pools-ray", "holdout/two-pools-ray", range(5), "architecture",
+          "two-pools again, through Ray on one thread per run (the same numbers)",
+          "a check of the cluster, not a candidate"),
+    _held("m5", "bn-momentum-0.99+cosine-to-0", "holdout/bn-momentum-0.99+cosine-to-0",
+          range(5), "BatchNorm", "BN momentum 0.99 on today's m5",
+          "dropped: neither metric above cosine-to-0"),
+    _held("m5", "dropout-0+cosine-to-0", "holdout/dropout-0+cosine-to-0", range(3),
+          "regularization", "no dropout, as m5 under-fits", "stopped: below cosine-to-0 on each seed"),
+    _held("m5", "7790-separable-40", "holdout/7790-separable-40", range(1), "architecture",
+          "separable convs of 40 after the pool (7,790 params)",
+          "stopped after seed 0: below cosine-to-0 in both metrics"),
+    _held("m6", "4864-rf18", "holdout-m6/4864-rf18", range(3), "architecture",
+          "m5's shape with 8 and 12 channels", "dropped: below rf24"),
+    _held("m6", "4864-rf24", "holdout-m6/4864-rf24", range(5), "architecture",
+          "a second pool before the last conv (receptive field 24)",
+          "dropped: below separable-28 over seeds 0-4"),
+    _held("m6", "4985-rf24", "holdout-m6/4985-rf24", range(1), "architecture",
+          "rf24 with 9 channels in the first conv", "a one-seed probe: dropped"),
+    _held("m6", "4864-rf24+dropout-0", "holdout-m6/4864-rf24+dropout-0", range(1),
+          "regularization", "rf24 without dropout",
+          "a one-seed probe: fitted training images better, held-out images worse"),
+    _held("m6", "4864-rf24+weight-decay-1e-4", "holdout-m6/4864-rf24+weight-decay-1e-4",
+          range(2), "regularization", "a fifth of the weight decay, as small plans under-fit",
+          "stopped after seeds 0-1: below rf24 on both metrics"),
+    _held("m6", "4914-separable-28", "holdout-m6/4914-separable-28", range(5), "architecture",
+          "three separable convs of 28 after the pool",
+          "became the first m6; failed its confirmation on seeds 100-109 (1 of 10)"),
+    _held("m6", "4848-separable-24x4", "holdout-m6/4848-separable-24x4", range(3),
+          "architecture", "four separable convs of 24 after the pool (receptive field 22)",
+          "dropped: below separable-28"),
+    _held("m6", "4960-separable-32", "holdout-m6/4960-separable-32", range(5), "architecture",
+          "the second conv separable too: 12 and 24 channels at full resolution, 32 after",
+          "failed the rule (seed 0 at 99.34); went on as the base of the next candidates"),
+    _held("m6", "4914-separable-28-padded", "holdout-m6/4914-separable-28-padded", range(3),
+          "architecture", "m6's first conv after the pool padded (GAP over 8x8)",
+          "failed the rule (seed 0 at 99.36)"),
+    _held("m6", "4960-separable-32+batch-16", "holdout-m6/4960-separable-32+batch-16", range(5),
+          "batch", "batch 16 at lr 0.0125", "failed the rule (seed 1 at 99.38)"),
+    _held("m6", "4960-separable-32-padded", "holdout-m6/4960-separable-32-padded", range(3),
+          "architecture", "separable-32 with its first conv after the pool padded",
+          "failed the rule"),
+    _held("m6", "4960-separable-32+batch-16+dropout-0.1",
+          "holdout-m6/4960-separable-32+batch-16+dropout-0.1", range(2), "regularization",
+          "dropout 0.1 on batch 16", "stopped after seed 1 (99.36)"),
+    _held("m6", "4960-separable-32+batch-16+translation-1",
+          "holdout-m6/4960-separable-32+batch-16+translation-1", range(3), "augmentation",
+          "shifts of up to 1 pixel on batch 16",
+          "met the rule; became today's m6 (2 of 10 on seeds 110-119)"),
+)
+REGISTRY.update((experiment.name, experiment) for experiment in HOLDOUTS)
 
 EXPERIMENTS = tuple(REGISTRY)
 

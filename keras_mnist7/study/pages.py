@@ -42,14 +42,14 @@ README_BEGIN = "<!-- results:begin (python main.py --mode=report writes this par
 README_END = "<!-- results:end -->"
 
 
-def results_section(results_dir="results"):
+def results_section(results_dir="results", experiments=None):
     """README's results part: comparison table, one figure of every stage, the write-ups."""
     results = {stage: r for stage in STAGES if (r := load_results(results_dir, stage))}
     figure = Path(results_dir) / "stages.png"
     names = list(results)
     writeups = [stage_writeup(stage, results[stage], names[i + 1] if i + 1 < len(names) else None,
                               ablations=load_ablations(results_dir, stage),
-                              holdouts=load_holdouts(results_dir, stage),
+                              holdouts=load_holdouts(results_dir, stage, experiments),
                               tuning=load_tuning(results_dir, stage),
                               earlier=load_earlier_confirmations(results_dir, stage),
                               reference=(fidelity.reference_pair(results_dir, stage) or
@@ -103,7 +103,7 @@ def speed_section(results_dir, full=False):
                 levers, variance, kept + "[backends.md](backends.md#what-is-kept)."]))]
 
 
-def results_page(results_dir="results"):
+def results_page(results_dir="results", experiments=None):
     """docs/results.md: every benchmark in full -- the stages, their held-out comparisons and
     ablations -- each with its command, revisions and per-seed table."""
     lines = ["# Results in full", "",
@@ -118,11 +118,11 @@ def results_page(results_dir="results"):
                   "`results/<stage>/torch/`, `results/ablations/init-torch/<stage>/` or "
                   "`results/ablations/init-keras/<stage>/` (whichever is not the stage's default), "
                   "`results/ablations/init-keras/<stage>/torch/`.", "", *rows]
-    lines += cv_section()
+    lines += cv_section(results_dir)
     lines += frontier_section(results_dir)
     lines += [line for item in speed_section(results_dir, full=True) for line in ("", item)]
     for stage in STAGES:
-        if holdouts := load_holdouts(results_dir, stage):
+        if holdouts := load_holdouts(results_dir, stage, experiments):
             lines += ["", f"## {stage}: held-out comparison", "",
                       "Scored on held-out training images (--holdout), never on the test set:",
                       "", *holdout_table(stage, holdouts)]
@@ -132,7 +132,7 @@ def results_page(results_dir="results"):
         groups = [("", {stage: r} if (r := _load_stage(results_dir, stage)) else {}),
                   ("tuning seeds", {f"{stage}-tuning": tuning} if tuning else {}),
                   ("earlier confirmation", load_earlier_confirmations(results_dir, stage)),
-                  ("held out", load_holdouts(results_dir, stage)),
+                  ("held out", load_holdouts(results_dir, stage, experiments)),
                   ("ablation", load_ablations(results_dir, stage))]
         for kind, named in groups:
             for name, result in named.items():
@@ -219,13 +219,13 @@ def protocol_text():
             f"--experiment=NAME`.")
 
 
-def cv_section():
+def cv_section(results_dir="results"):
     """docs/results.md: every cross-validated experiment of each stage, from the registry."""
     lines = []
     for stage in STAGES:
-        experiments = [e for e in REGISTRY.values() if e.stage == stage]
+        experiments = [e for e in REGISTRY.values() if e.stage == stage and e.kind != "holdout"]
         if not experiments:
             continue
         lines += ["", f"## {stage}: cross-validated search", "", protocol_text(), "",
-                  *cv_table(stage, experiments)]
+                  *cv_table(stage, experiments, results_dir)]
     return lines

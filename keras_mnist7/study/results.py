@@ -19,14 +19,17 @@ def load_results(results_dir, stage):
 def _load_named(results_dir, group, stage, pattern=None):
     """{name: result} of results/<group>/<name>/<stage>/seeds.json, in name order. Older
     seeds.json files lack the architecture: it is read from their first run's metrics.json."""
-    named = {}
-    for path in sorted((Path(results_dir) / group).glob(pattern or f"*/{stage}/seeds.json")):
-        result = json.loads(path.read_text())
-        if result.get("architecture") is None:
-            first = path.parent / f"seed{result['runs'][0]['seed']}" / "metrics.json"
-            result["architecture"] = json.loads(first.read_text()).get("architecture")
-        named[path.parent.parent.name] = result
-    return named
+    return {path.parent.parent.name: _read(path)
+            for path in sorted((Path(results_dir) / group).glob(pattern or f"*/{stage}/seeds.json"))}
+
+
+def _read(path):
+    """A seeds.json; older ones lack the architecture: it is read from their first run."""
+    result = json.loads(path.read_text())
+    if result.get("architecture") is None:
+        first = path.parent / f"seed{result['runs'][0]['seed']}" / "metrics.json"
+        result["architecture"] = json.loads(first.read_text()).get("architecture")
+    return result
 
 
 def load_ablations(results_dir, stage):
@@ -34,13 +37,22 @@ def load_ablations(results_dir, stage):
     return _load_named(results_dir, "ablations", stage)
 
 
-def load_holdouts(results_dir, stage):
-    """results/holdout/<name>/<stage>/seeds.json by name: runs scored on held-out training
-    images (--holdout), never on the test set. A stage found by a search of its own has its
-    candidates in results/holdout-<stage>/<name>/, trained as the stage it grew from with
-    other plans (m6's ran as m5 with --plan, before m6 existed)."""
-    return {**_load_named(results_dir, "holdout", stage),
-            **_load_named(results_dir, f"holdout-{stage}", stage, "*/*/seeds.json")}
+def load_holdouts(results_dir, stage, experiments=None):
+    """{name: result} of the held-out experiments of `stage` in the registry (or `experiments`),
+    in the order they ran: runs scored on held-out training images (--holdout), never on the
+    test set. Each entry names its folder; m6's candidates ran as m5 with --plan."""
+    if experiments is None:
+        from keras_mnist7.study.experiments import REGISTRY
+
+        experiments = REGISTRY.values()
+    named = {}
+    for experiment in experiments:
+        if experiment.kind != "holdout" or experiment.stage != stage:
+            continue
+        path = Path(results_dir) / experiment.seeds_json.relative_to("results")
+        if path.is_file():
+            named[experiment.name] = _read(path)
+    return named
 
 
 def load_tuning(results_dir, stage):

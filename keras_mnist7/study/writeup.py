@@ -281,18 +281,21 @@ def comparison_table(results):
     return "\n".join(lines)
 
 
-def cv_table(stage, experiments):
+def cv_table(stage, experiments, results_dir="results"):
     """Every cross-validated experiment of `stage` (the registry's, in its order), read from its
     result files: what it changes, its params, the folds run, the mean paired gain over its
     baseline with its standard error, final losses, and the protocol's decision."""
     lines = ["| experiment | family | changes | params | folds | last-4 held-out %, mean | "
              "paired gain, points (± s.e., t) | final loss, candidate / baseline | decision |",
              "|---|---|---|--:|---|--:|--:|--:|---|"]
+    def seeds_json(experiment):
+        return Path(results_dir) / experiment.seeds_json.relative_to("results")
+
     for experiment in experiments:
-        if experiment.stage != stage:
+        if experiment.stage != stage or experiment.kind == "holdout":
             continue
-        scores = fold_scores(experiment.seeds_json)
-        params = (json.loads(experiment.seeds_json.read_text())["params"]["total"]
+        scores = fold_scores(seeds_json(experiment))
+        params = (json.loads(seeds_json(experiment).read_text())["params"]["total"]
                   if scores else None)
         changes = " ".join(f"`{flag}`" for flag in experiment.flags()) or "none"
         level = (f"{statistics.mean(s.last4 for s in scores.values()):.2f}" if scores else "-")
@@ -303,7 +306,7 @@ def cv_table(stage, experiments):
         elif experiment.kind == "baseline":
             decision = "baseline" if len(scores) == len(ALL_FOLDS) else "baseline, running"
         else:
-            base = fold_scores(experiment.baseline_experiment.seeds_json)
+            base = fold_scores(seeds_json(experiment.baseline_experiment))
             decision = verdict(scores, base)[0]
             if (comparison := paired(scores, base)) is not None:
                 t = "" if math.isnan(comparison.t) else f", t {comparison.t:.1f}"
