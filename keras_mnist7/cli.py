@@ -59,7 +59,7 @@ MODES = {
     "export": "--model to SavedModel, LiteRT and ONNX in --export_dir, each checked by its runtime",
     "demo": "a page to draw or upload a digit for --model, at http://--host:--port/",
     "speed": "time m4's epochs on every installed Keras backend and the PyTorch reference "
-             "(--epochs, default 3) into --results_dir/speed.json and speed.md",
+             "(--epochs, default 3) into --results_dir/speed/<machine>.json and .md",
     "stages": "print the stage table",
     "report": "write README's results section, docs/results.md, docs/flags.md and the model "
               "cards from --results_dir",
@@ -158,7 +158,7 @@ flags.DEFINE_integer("speed_rounds", 3,
                      lower_bound=1)
 flags.DEFINE_string("results_dir", "results",
                     "report: read the benchmarks (<stage>/seeds.json) from here; speed: write "
-                    "speed.json here.")
+                    "speed/<machine>.json here.")
 
 flags.register_multi_flags_validator(
     ["seed", "seeds"], lambda f: f["seed"] is None or f["seeds"] is None,

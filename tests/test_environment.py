@@ -33,7 +33,7 @@ class EnvironmentTest(unittest.TestCase):
     @full_tier("TensorFlow in subprocesses")
     def test_importing_the_package_first_turns_tensorflows_onednn_on(self):
         # TensorFlow leaves oneDNN off by itself on AVX2 CPUs, where m4 trains about 1.5x
-        # slower (results/speed.json).
+        # slower (results/speed/).
         code = ("import keras_mnist7.run.environment, tensorflow\n"
                 "from tensorflow.python.util import _pywrap_util_port as port\n"
                 "print(port.IsMklEnabled(), keras_mnist7.run.environment.versions()['tf_onednn'])")

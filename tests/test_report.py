@@ -295,24 +295,34 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("## m4, earlier confirmation m4-confirmation-100-101",
                       pages.results_page(self.results))
 
-    def test_the_speed_table_comes_from_speed_json(self):
+    def test_the_speed_tables_come_from_one_file_per_machine(self):
         self.assertEqual(pages.speed_section(self.results), [])
-        row = {"name": "keras tensorflow", "input": "dataset", "train_seconds": 9.5,
-               "eval_seconds": 0.8, "first_epoch_extra_seconds": 2.0, "images_per_second": 6316,
-               "final_test_acc": 98.9}
-        (self.results / "speed.json").write_text(json.dumps({
-            "epochs": 3, "runs": [row], "command": "python main.py --mode=speed",
-            "machine": {"cpu": "EPYC", "cores": 2, "gpu": "no GPU"}}))
-        title, table, caveat = pages.speed_section(self.results, full=True)
-        self.assertIn("(backends.md#speed)", caveat)
-        self.assertEqual(title, "## Speed")
-        self.assertIn("`python main.py --mode=speed`", table)
-        self.assertIn("| keras tensorflow | dataset | 9.50 | 0.80 | 2.00 | 6,316 | - | 98.90 |", table)
-        self.assertIn(table, pages.results_page(self.results))
-        title, summary = pages.speed_section(self.results)  # README: no table, a link
+        rows = [{"name": name, "input": "dataset", "train_seconds": seconds, "eval_seconds": 0.8,
+                 "first_epoch_extra_seconds": 2.0, "images_per_second": 6316,
+                 "final_test_acc": 98.9} for name, seconds in (("keras tensorflow", 9.5),
+                                                                ("pytorch reference", 7.6))]
+        (self.results / "speed").mkdir()
+        (self.results / "speed" / "epyc-avx2-2-cores.json").write_text(json.dumps({
+            "epochs": 3, "runs": rows, "command": "python main.py --mode=speed", "idle": False,
+            "load": [{"when": "before", "load_average": [2.0, 2, 2],
+                      "busy_others": [["python", 0.9]]}],
+            "machine": {"cpu": "EPYC, AVX2", "cores": 2, "gpu": "no GPU"}}))
+        lines = pages.speed_section(self.results, full=True)
+        self.assertEqual(lines[0], "## Speed")
+        self.assertIn("| epyc-avx2-2-cores | 1 | **no** | 1.25 | 1.25 (keras tensorflow) | 7.60 |",
+                      lines[1])
+        self.assertEqual(lines[2], "### epyc-avx2-2-cores")
+        self.assertIn("`python main.py --mode=speed` -> `results/speed/epyc-avx2-2-cores.json`",
+                      lines[3])
+        self.assertIn("| keras tensorflow | dataset | 9.50 | 0.80 | 2.00 | 6,316 | 1.25 | 98.90 |",
+                      lines[3])
+        self.assertIn("NOT IDLE: other processes were busy while it ran (python)", lines[3])
+        self.assertIn(lines[3], pages.results_page(self.results))
+        title, intro, table, link = pages.speed_section(self.results)  # README: ratios, a link
         self.assertEqual(title, "### Speed")
-        self.assertIn("Every row: [docs/results.md](docs/results.md#speed)", summary)
-        self.assertNotIn("| keras tensorflow |", summary)
+        self.assertIn("| epyc-avx2-2-cores |", table)
+        self.assertIn("[docs/results.md](docs/results.md#speed)", link)
+        self.assertNotIn("| keras tensorflow |", table)
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)

@@ -101,5 +101,32 @@ class SpeedTest(unittest.TestCase):
         self.assertIn("| 0.50 | 99.10 |", table)
 
 
+class MachineTest(unittest.TestCase):
+    def test_a_kind_of_machine_is_a_file_name(self):
+        self.assertEqual(speed.machine_kind("Intel(R) Xeon(R) Processor, AVX-512 with BF16", 2),
+                         "intel-xeon-processor-avx-512-with-bf16-2-cores")
+        self.assertEqual(speed.machine_kind("AMD EPYC, AVX2", 2), "amd-epyc-avx2-2-cores")
+
+    def test_a_busy_process_beside_the_benchmark_is_seen(self):
+        import os
+        import signal
+        import subprocess
+        import sys
+
+        # Started by a shell that exits at once: a process that is not the test's descendant.
+        pid = int(subprocess.run(["bash", "-c", f"{sys.executable} -c 'while True: pass' "
+                                  ">/dev/null 2>&1 & echo $!"], capture_output=True, text=True,
+                                 check=True).stdout)
+        self.addCleanup(os.kill, pid, signal.SIGKILL)
+        busy = speed.busy_others(seconds=1.0, share=0.3)
+        self.assertTrue(any(command.startswith("python") for command, _ in busy), busy)
+
+    def test_a_report_says_whether_the_machine_was_idle(self):
+        self.assertEqual(speed.idle_sentence({}), "")
+        self.assertIn("No other process", speed.idle_sentence({"idle": True, "load": []}))
+        self.assertIn("NOT IDLE", speed.idle_sentence({"idle": False, "load": [
+            {"busy_others": [["stress", 1.0]]}]}))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,5 +1,5 @@
 """How fast m4 trains, on each installed Keras backend and in the PyTorch reference, one right
-after the other on this machine: a benchmark (results/speed.json, speed.md), never a test.
+after the other on this machine: a benchmark (results/speed/<machine>.json and .md), never a test.
 
 Each backend runs in a process of its own, with KERAS_BACKEND set before Keras is imported:
 the same network, recipe, rotation and batch size as `--stage=m4`, the same input path as
@@ -9,10 +9,12 @@ the same network, recipe, rotation and batch size as `--stage=m4`, the same inpu
 import importlib.util
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import keras
@@ -134,12 +136,24 @@ def run_torch_reference(epochs, threads):
     return json.loads(line[len("SPEED "):])
 
 
+def idle_sentence(report):
+    """Whether the machine was idle while the benchmark ran ("" when it was not recorded)."""
+    if "idle" not in report:
+        return ""
+    if report["idle"]:
+        return "No other process used a tenth of a core before or between the rounds."
+    busy = sorted({command for load in report["load"] for command, _ in load["busy_others"]})
+    return (f"**NOT IDLE: other processes were busy while it ran ({', '.join(busy)}); its "
+            "seconds are not a clean measure.**")
+
+
 def speed_table(report):
     rounds = report.get("rounds", 1)
     lines = [f"m4 ({report['epochs']} epochs, batch 128, rotation, 60,000 images) on "
              f"{report['machine']['cpu']} ({report['machine']['cores']} cores), "
              f"{report['machine']['gpu']}" + (f"; every row run {rounds} times, the rows "
-                                              "alternated" if rounds > 1 else "") + ".", "",
+                                              "alternated" if rounds > 1 else "") + ". "
+             + idle_sentence(report), "",
              "| run | input | training s/epoch (median, after the first) | evaluation s | first "
              "epoch extra s | images/s | ratio to PyTorch | test % after the last epoch |",
              "|---|---|--:|--:|--:|--:|--:|--:|"]
@@ -187,11 +201,75 @@ def target_sentence(report, target=0.8):
             f"{ratios[fastest]:.2f} times." + gpu)
 
 
+def machine_kind(cpu, cores):
+    """A file name for a kind of machine: its CPU model and SIMD, and its cores
+    ("intel-xeon-processor-avx-512-with-bf16-2-cores")."""
+    words = re.sub(r"\(r\)|\(tm\)", "", f"{cpu} {cores} cores".lower())
+    return re.sub(r"[^a-z0-9]+", "-", words).strip("-")
+
+
+def cpu_seconds_of_others(own):
+    """{pid: (command, CPU seconds so far)} of the processes not in `own` (a set of pids)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        if pid not in own:
+            found[pid] = (command, (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def own_processes():
+    """This process and its descendants: what the benchmark itself runs."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    own, todo = set(), [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        own.add(pid)
+        todo += children.get(pid, [])
+    return own
+
+
+def busy_others(seconds=2.0, share=0.1):
+    """Other processes that used more than `share` of a core over `seconds`: what makes a
+    machine not idle. [(command, share of a core)], busiest first."""
+    before = cpu_seconds_of_others(own_processes())
+    time.sleep(seconds)
+    after = cpu_seconds_of_others(own_processes())
+    used = [(after[pid][0], round((after[pid][1] - before[pid][1]) / seconds, 2))
+            for pid in after.keys() & before.keys()]
+    return sorted([u for u in used if u[1] > share], key=lambda u: -u[1])
+
+
+def load_record(label):
+    """The load average and the busy other processes at one moment of the benchmark."""
+    return {"when": label, "load_average": [round(x, 2) for x in os.getloadavg()],
+            "busy_others": busy_others()}
+
+
+def machine_record():
+    cpu = cpu_name()
+    return {"cpu": cpu, "cores": os.cpu_count(), "gpu": describe_device(),
+            "kind": machine_kind(cpu, os.cpu_count())}
+
+
 def speed_benchmark(epochs, results_dir, threads=2, rounds=3):
     """Every installed Keras backend and lever, then the PyTorch reference if torch is installed,
     in that order, `rounds` times over (one run's time on a shared machine says little: the
-    rows are alternated and their medians kept); writes <results_dir>/speed.json and speed.md
-    and returns the report."""
+    rows are alternated and their medians kept). Other processes' load is read before the
+    first row and after each round: a machine that was not idle is said so in the results,
+    which are written to <results_dir>/speed/<machine kind>.json and .md; returns the report."""
     timers = [(f"keras {backend}" + (f", {lever}" if lever else ""),
                lambda backend=backend, lever=lever: run_keras_backend(backend, epochs, lever))
               for backend, lever in [(b, None) for b in BACKENDS] +
@@ -201,17 +279,21 @@ def speed_benchmark(epochs, results_dir, threads=2, rounds=3):
         timers.append(("pytorch reference", lambda: {
             "input": "-", "epochs": run_torch_reference(epochs, threads)}))
     measured = {name: [] for name, _ in timers}
-    for _ in range(rounds):
+    loads = [load_record("before")]
+    for round_number in range(rounds):
         for name, timer in timers:
             timed = timer()
             measured[name].append({**summarize(name, timed["epochs"], 60000),
                                    "input": timed["input"], "epochs": timed["epochs"]})
+        loads.append(load_record(f"after round {round_number + 1}"))
     reference = measured.get("pytorch reference")
     runs = [{**combine_rounds(summaries, reference), "input": summaries[0]["input"],
              "per_round": summaries} for summaries in measured.values()]
+    busy = sorted({command for load in loads for command, _ in load["busy_others"]})
     report = {"stage": STAGE, "epochs": epochs, "rounds": rounds, "runs": runs,
-              "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "gpu": describe_device()},
+              "machine": machine_record(), "load": loads, "idle": not busy,
               "versions": versions(), "command": " ".join(["python", "main.py", *sys.argv[1:]])}
-    write_json(Path(results_dir) / "speed.json", report)
-    write_text(Path(results_dir) / "speed.md", speed_table(report) + "\n")
+    folder = Path(results_dir) / "speed"
+    write_json(folder / f"{report['machine']['kind']}.json", report)
+    write_text(folder / f"{report['machine']['kind']}.md", speed_table(report) + "\n")
     return report
