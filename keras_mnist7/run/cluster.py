@@ -23,7 +23,7 @@ from keras_mnist7.output.files import prepare_run_dir, write_atomic
 from keras_mnist7.run.run_lock import LOCK_NAME
 from keras_mnist7.run.run_state import read_metrics, run_identity, run_status
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # keras_mnist7, which workers import
 # A task whose worker dies (a lost node, a killed process) is run again, this many times at most.
 RETRIES = 3
 
