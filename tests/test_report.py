@@ -60,7 +60,7 @@ class SeedsTableTest(unittest.TestCase):
 
     def test_a_run_that_never_reaches_the_bar(self):
         stats = seeds.seed_stats({"test_acc": [97.0, 98.0, 99.0, 99.1]})
-        self.assertEqual((stats["first_at_bar"], stats["holds_bar"]), (None, False))
+        self.assertEqual((stats.first_at_bar, stats.holds_bar), (None, False))
 
 
 def fake_results(results_dir, stage, runs, params=None):

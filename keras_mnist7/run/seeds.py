@@ -1,5 +1,6 @@
 """What a benchmark's seeds show together -- best, last 4, the bar -- and seeds.md, its table."""
 
+import dataclasses
 import statistics
 
 from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
@@ -10,15 +11,28 @@ def params_text(params):
             f"total {params['total']:,}")
 
 
+@dataclasses.dataclass(frozen=True)
+class SeedStats:
+    """What one run's test (or held-out) accuracies, in percent, show against the bar."""
+
+    best: float
+    best_epoch: int  # 1-based
+    last4: tuple  # the last LAST_EPOCHS epochs
+    min_last4: float
+    holds_bar: bool  # every one of the last LAST_EPOCHS epochs >= BAR
+    first_at_bar: int | None  # the first epoch >= BAR, 1-based; None: never
+    final: float
+
+
 def seed_stats(run):
-    """Best, last-4 and first-at-the-bar of one run's test accuracies (percent)."""
+    """SeedStats of one run as seeds.json records it (its "test_acc" curve)."""
     test = run["test_acc"]
     best = max(range(len(test)), key=test.__getitem__)
-    last4 = test[-LAST_EPOCHS:]
+    last4 = tuple(test[-LAST_EPOCHS:])
     first = next((epoch for epoch, acc in enumerate(test, 1) if acc >= BAR), None)
-    return {"best": test[best], "best_epoch": best + 1, "last4": last4, "min_last4": min(last4),
-            "holds_bar": len(test) >= LAST_EPOCHS and min(last4) >= BAR, "first_at_bar": first,
-            "final": test[-1]}
+    return SeedStats(best=test[best], best_epoch=best + 1, last4=last4, min_last4=min(last4),
+                     holds_bar=len(test) >= LAST_EPOCHS and min(last4) >= BAR,
+                     first_at_bar=first, final=test[-1])
 
 
 def seeds_table(result):
@@ -32,13 +46,13 @@ def seeds_table(result):
     stats = [seed_stats(run) for run in result["runs"]]
     for run, s in zip(result["runs"], stats):
         seconds = statistics.median(run["epoch_seconds"])
-        lines.append(f"| {run['seed']} | {s['best']:.2f} ({s['best_epoch']}) | "
-                     f"{', '.join(f'{a:.2f}' for a in s['last4'])} | {s['min_last4']:.2f} | "
-                     f"{s['first_at_bar'] or 'never'} | {seconds:.1f} |")
-    finals = [s["final"] for s in stats]
+        lines.append(f"| {run['seed']} | {s.best:.2f} ({s.best_epoch}) | "
+                     f"{', '.join(f'{a:.2f}' for a in s.last4)} | {s.min_last4:.2f} | "
+                     f"{s.first_at_bar or 'never'} | {seconds:.1f} |")
+    finals = [s.final for s in stats]
     mean = statistics.mean(finals)
     std = statistics.stdev(finals) if len(finals) > 1 else 0.0
-    holding = sum(s["holds_bar"] for s in stats)
+    holding = sum(s.holds_bar for s in stats)
     over = f"{len(finals)} seeds: {mean:.2f} +- {std:.2f} % (mean +- sample std)" \
         if len(finals) > 1 else f"1 seed: {mean:.2f} %"
     lines += ["", f"Final {scored} accuracy over {over}. Seeds with every one of the last 4 epochs "

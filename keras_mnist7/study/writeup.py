@@ -72,16 +72,16 @@ def fit_sentence(train_mean, test_mean, recipe):
 
 
 def stability_sentence(stats):
-    swing = max(max(s["last4"]) - min(s["last4"]) for s in stats)
+    swing = max(max(s.last4) - min(s.last4) for s in stats)
     verdict = "steady" if swing <= 0.15 else "not settled"
     return (f"The last 4 epochs of a seed span at most {swing:.2f} points: the curve is "
             f"{verdict} at the end.")
 
 
 def bar_sentence(stats):
-    holding = sum(s["holds_bar"] for s in stats)
-    lowest = min(s["min_last4"] for s in stats)
-    best = max(s["best"] for s in stats)
+    holding = sum(s.holds_bar for s in stats)
+    lowest = min(s.min_last4 for s in stats)
+    best = max(s.best for s in stats)
     if holding == len(stats):
         return (f"Every seed ({holding} of {len(stats)}) holds >= {BAR:.2f}% in each of the last "
                 f"4 epochs; the lowest of those epochs is {lowest:.2f}%.")
@@ -99,8 +99,8 @@ def margin_sentence(margin, stats):
     """The stage's margin over the bar, met or missed, and by how much."""
     if margin is None:
         return None
-    mean = statistics.mean(s["final"] for s in stats)
-    lowest = min(s["min_last4"] for s in stats)
+    mean = statistics.mean(s.final for s in stats)
+    lowest = min(s.min_last4 for s in stats)
 
     def verdict(value, target):
         return "met" if value >= target - 1e-9 else f"**missed by {target - value:.2f} points**"
@@ -171,9 +171,9 @@ def ablation_table(stage, ablations):
     for name, ablation in ablations.items():
         stats = [seed_stats(run) for run in ablation["runs"]]
         lines.append(f"| {name} | {changes_from_stage(stage, ablation)} | "
-                     f"{_seeds_text(ablation['runs'])} | {_pct(s['min_last4'] for s in stats)} | "
-                     f"{statistics.mean(s['final'] for s in stats):.2f} | "
-                     f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} |")
+                     f"{_seeds_text(ablation['runs'])} | {_pct(s.min_last4 for s in stats)} | "
+                     f"{statistics.mean(s.final for s in stats):.2f} | "
+                     f"{sum(s.holds_bar for s in stats)} of {len(stats)} |")
     return lines
 
 
@@ -181,8 +181,8 @@ def per_seed_table(stats, runs):
     """Result of a benchmark seed by seed: what the assignment asks of each."""
     lines = [f"| seed | lowest of last 4 % | first epoch >= {BAR:.2f} | final % |",
              "|--:|--:|--:|--:|"]
-    lines += [f"| {run['seed']} | {s['min_last4']:.2f} | {s['first_at_bar'] or 'never'} | "
-              f"{s['final']:.2f} |" for run, s in zip(runs, stats)]
+    lines += [f"| {run['seed']} | {s.min_last4:.2f} | {s.first_at_bar or 'never'} | "
+              f"{s.final:.2f} |" for run, s in zip(runs, stats)]
     return lines
 
 
@@ -198,9 +198,9 @@ def tuning_sentence(stage, tuning):
 def _outcome(runs):
     """'final test ...; lowest of the last 4 X%; N of M seeds hold 99.40%' of a benchmark."""
     stats = [seed_stats(run) for run in runs]
-    return (f"{over_seeds([s['final'] for s in stats]).lower()}; lowest of the last 4 "
-            f"{min(s['min_last4'] for s in stats):.2f}%; "
-            f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} seeds hold {BAR:.2f}%")
+    return (f"{over_seeds([s.final for s in stats]).lower()}; lowest of the last 4 "
+            f"{min(s.min_last4 for s in stats):.2f}%; "
+            f"{sum(s.holds_bar for s in stats)} of {len(stats)} seeds hold {BAR:.2f}%")
 
 
 def earlier_confirmation_sentence(stage, name, result):
@@ -217,7 +217,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     spec = get_stage(stage)
     stats = [seed_stats(run) for run in result["runs"]]
     first, first_stats = result["runs"][0], stats[0]
-    finals_test = [s["final"] for s in stats]
+    finals_test = [s.final for s in stats]
     params = result["params"]
     seeds = ", ".join(str(run["seed"]) for run in result["runs"])
     median_seconds = statistics.median(t for run in result["runs"] for t in run["epoch_seconds"])
@@ -225,11 +225,11 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
         f"- Params: {params_text(params)}; receptive field "
         f"{result['first_run']['receptive_field']} px; {result['epochs']} epochs; seeds {seeds}",
         f"- Seed {first['seed']}: best train {max(first['train_acc']):.2f}%, best test "
-        f"{first_stats['best']:.2f}% (epoch {first_stats['best_epoch']}); last 4 test "
-        f"{_pct(first_stats['last4'])}% ([curves]({image_prefix}{result['curves']}))",
+        f"{first_stats.best:.2f}% (epoch {first_stats.best_epoch}); last 4 test "
+        f"{_pct(first_stats.last4)}% ([curves]({image_prefix}{result['curves']}))",
         f"- {over_seeds(finals_test)}; lowest of the last 4 epochs "
-        f"{min(s['min_last4'] for s in stats):.2f}%; seeds with each of the last 4 >= {BAR:.2f}%: "
-        f"{sum(s['holds_bar'] for s in stats)} of {len(stats)}",
+        f"{min(s.min_last4 for s in stats):.2f}%; seeds with each of the last 4 >= {BAR:.2f}%: "
+        f"{sum(s.holds_bar for s in stats)} of {len(stats)}",
         f"- Median epoch {median_seconds:.1f} s ({result['device']}); from "
         f"`{Path('results') / stage / 'seeds.json'}`, made by `{result['command']}`",
         *([f"- {line}"] if (line := tuning_sentence(stage, tuning)) else []),
@@ -268,16 +268,16 @@ def comparison_table(results):
              "|---|--:|--:|--:|--:|--:|--:|--:|"]
     for stage, result in results.items():
         stats = [seed_stats(run) for run in result["runs"]]
-        finals = [s["final"] for s in stats]
+        finals = [s.final for s in stats]
         final = (f"{statistics.mean(finals):.2f} +- {statistics.stdev(finals):.2f}"
                  if len(finals) > 1 else f"{finals[0]:.2f}")
         lines.append(
             f"| {stage} | {result['params']['trainable']:,} / {result['params']['non_trainable']:,} / "
             f"{result['params']['total']:,} | "
             f"{result['first_run']['receptive_field']} | {len(stats)} | "
-            f"{max(s['best'] for s in stats):.2f} | {final} | "
-            f"{min(s['min_last4'] for s in stats):.2f} | "
-            f"{sum(s['holds_bar'] for s in stats)} of {len(stats)} |")
+            f"{max(s.best for s in stats):.2f} | {final} | "
+            f"{min(s.min_last4 for s in stats):.2f} | "
+            f"{sum(s.holds_bar for s in stats)} of {len(stats)} |")
     return "\n".join(lines)
 
 
