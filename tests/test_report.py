@@ -231,8 +231,9 @@ class WriteupTest(unittest.TestCase):
                       text)
         page = pages.results_page(self.results, entries)
         self.assertIn("## m4: held-out comparison", page)
-        self.assertIn("| chosen | none (today's m4) | 0, 1 | 99.49 | 99.40, 99.42 | 0.0250 |", page)
-        self.assertIn("| other | `--lr=0.1` | 0, 1 | 99.39 | 99.30, 99.32 | 0.1250 |", page)
+        self.assertIn("| chosen | none (today's m4) | 0, 1 | 99.49 | 99.40, 99.42 | 0.0250 | why | "
+                      "- |", page)
+        self.assertIn("| other | `--lr=0.1` | 0, 1 | 99.39 | 99.30, 99.32 | 0.1250 | why |", page)
         self.assertIn("## m4, held out other", page)
         self.assertIn("| seed | best held-out % (epoch) |", page)
         self.assertIn("Final held-out accuracy over 2 seeds", page)

@@ -150,7 +150,8 @@ def results_page(results_dir="results", experiments=None):
         if holdouts := load_holdouts(results_dir, stage, experiments):
             lines += ["", f"## {stage}: held-out comparison", "",
                       "Scored on held-out training images (--holdout), never on the test set:",
-                      "", *holdout_table(stage, holdouts)]
+                      "", *holdout_table(stage, holdouts,
+                                         REGISTRY.values() if experiments is None else experiments)]
         if ablations := load_ablations(results_dir, stage):
             lines += ["", f"## {stage}: ablations", "", *ablation_table(stage, ablations)]
         tuning = load_tuning(results_dir, stage)

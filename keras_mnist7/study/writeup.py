@@ -9,7 +9,7 @@ from pathlib import Path
 from keras_mnist7.model.builders import build_model, param_counts
 from keras_mnist7.model.receptive_field import receptive_field
 from keras_mnist7.run.seeds import _pct, over_seeds, params_text, seed_stats
-from keras_mnist7.spec.bar import BAR
+from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
 from keras_mnist7.spec.stages import STAGES, Recipe, get_stage, with_defaults
 from keras_mnist7.study import fidelity
 from keras_mnist7.study.changes import changes_from_stage
@@ -117,19 +117,23 @@ def _seeds_text(runs):
     return f"{seeds[0]}-{seeds[-1]}" if contiguous else ", ".join(map(str, seeds))
 
 
-def holdout_table(stage, holdouts):
+def holdout_table(stage, holdouts, experiments=()):
     """One row per held-out benchmark (scored on held-out training images, never the test
     set): mean and per-seed lowest of the last 4 epochs, and the final loss, which tells
-    recipes apart with fewer images than accuracy does."""
+    recipes apart with fewer images than accuracy does; why it ran and what it led to, from
+    its registry entry in `experiments`."""
+    entries = {experiment.name: experiment for experiment in experiments}
     lines = [f"| held out | changes from today's {stage} | seeds | last 4, mean % | lowest of last 4 "
-             "per seed % | final loss, mean |", "|---|---|---|--:|---|--:|"]
+             "per seed % | final loss, mean | why | decision |", "|---|---|---|--:|---|--:|---|---|"]
     for name, result in holdouts.items():
         runs = result["runs"]
-        last4 = statistics.mean(a for run in runs for a in run["test_acc"][-4:])
+        last4 = statistics.mean(a for run in runs for a in run["test_acc"][-LAST_EPOCHS:])
         loss = statistics.mean(run["test_loss"][-1] for run in runs)
+        entry = entries.get(name)
         lines.append(f"| {name} | {changes_from_stage(stage, result)} | {_seeds_text(runs)} | "
-                     f"{last4:.2f} | {_pct(min(run['test_acc'][-4:]) for run in runs)} | "
-                     f"{loss:.4f} |")
+                     f"{last4:.2f} | {_pct(min(run['test_acc'][-LAST_EPOCHS:]) for run in runs)} | "
+                     f"{loss:.4f} | {entry.why if entry else '-'} | "
+                     f"{(entry.decision if entry else None) or '-'} |")
     return lines
 
 
