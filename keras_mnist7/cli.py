@@ -324,52 +324,77 @@ def prepare(command):
     return {}
 
 
-def run_mode(values):
-    """What --mode does once its flags are accepted (TensorFlow loads in the modules here)."""
-    mode = FLAGS.mode
-    on = None if FLAGS.ray is None else cluster.Cluster(FLAGS.ray, FLAGS.threads or 1,
-                                                        FLAGS.ray_shared_folder)
-    if mode == "train":
-        from keras_mnist7.run.commands import train_stage
+def run_train(values, on):
+    from keras_mnist7.run.commands import train_stage
 
-        verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
-        train_stage(values["spec"], values["data"], values["seeds"], verbose, on)
-    elif mode == "torch":
-        from keras_mnist7.study.commands import train_torch
+    verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
+    train_stage(values["spec"], values["data"], values["seeds"], verbose, on)
 
-        train_torch(values["spec"], values["data"], values["seeds"])
-    elif mode == "search":
-        from keras_mnist7.study.commands import run_search
 
-        run_search(FLAGS.experiment, values["data"], 2, on, threads=FLAGS.threads or 0,
-                   input=resolve_input(FLAGS.input))
-    elif mode in MODEL_MODES:
-        from keras_mnist7.use import commands
+def run_torch(values, on):
+    from keras_mnist7.study.commands import train_torch
 
-        model, destination = FLAGS.model, values["destination"]
-        if mode == "evaluate":
-            commands.evaluate_model(model, destination, values["data"][1])
-        elif mode == "predict":
-            sys.exit(commands.predict_files(model, FLAGS.images, FLAGS.json))
-        elif mode == "demo":
-            commands.serve_demo(model, FLAGS.host, FLAGS.port)
-        else:
-            commands.export_model(model, destination, values["data"])
-    elif mode == "stages":
-        from keras_mnist7.study.writeup import stage_table
+    train_torch(values["spec"], values["data"], values["seeds"])
 
-        print(stage_table())
-    elif mode == "speed":
-        from keras_mnist7.study.speed import speed_benchmark, speed_table
 
-        load_mnist(FLAGS.data_dir)  # found (and cached) before any row is timed
-        report = speed_benchmark(FLAGS.epochs or 3, FLAGS.results_dir, rounds=FLAGS.speed_rounds)
-        print(speed_table(report))
-    else:
-        from keras_mnist7.study.pages import write_report
+def run_search(values, on):
+    from keras_mnist7.study.commands import run_search
 
-        write_text(Path("docs") / "flags.md", flags_page())
-        print(write_report(FLAGS.results_dir))
+    run_search(FLAGS.experiment, values["data"], 2, on, threads=FLAGS.threads or 0,
+               input=resolve_input(FLAGS.input))
+
+
+def run_evaluate(values, on):
+    from keras_mnist7.use.commands import evaluate_model
+
+    evaluate_model(FLAGS.model, values["destination"], values["data"][1])
+
+
+def run_predict(values, on):
+    from keras_mnist7.use.commands import predict_files
+
+    sys.exit(predict_files(FLAGS.model, FLAGS.images, FLAGS.json))
+
+
+def run_export(values, on):
+    from keras_mnist7.use.commands import export_model
+
+    export_model(FLAGS.model, values["destination"], values["data"])
+
+
+def run_demo(values, on):
+    from keras_mnist7.use.commands import serve_demo
+
+    serve_demo(FLAGS.model, FLAGS.host, FLAGS.port)
+
+
+def run_speed(values, on):
+    from keras_mnist7.study.speed import speed_benchmark, speed_table
+
+    load_mnist(FLAGS.data_dir)  # found (and cached) before any row is timed
+    print(speed_table(speed_benchmark(FLAGS.epochs or 3, FLAGS.results_dir,
+                                      rounds=FLAGS.speed_rounds)))
+
+
+def run_stages(values, on):
+    from keras_mnist7.study.writeup import stage_table
+
+    print(stage_table())
+
+
+def run_report(values, on):
+    from keras_mnist7.study.pages import write_report
+
+    write_text(Path("docs") / "flags.md", flags_page())
+    print(write_report(FLAGS.results_dir))
+
+
+# What each --mode runs once prepare() has accepted its flags; TensorFlow loads in the modules
+# these import, only now.
+COMMANDS = {"train": run_train, "torch": run_torch, "search": run_search,
+            "evaluate": run_evaluate, "predict": run_predict, "export": run_export,
+            "demo": run_demo, "speed": run_speed, "stages": run_stages, "report": run_report}
+assert set(COMMANDS) == set(MODES)
 
 
 def main(argv):
@@ -385,8 +410,10 @@ def main(argv):
     # TensorFlow loads only now, once the flags are accepted: it prints start-up lines that
     # TF_CPP_MIN_LOG_LEVEL does not silence (TF 2.21), which would bury a one-line error.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    on = None if FLAGS.ray is None else cluster.Cluster(FLAGS.ray, FLAGS.threads or 1,
+                                                        FLAGS.ray_shared_folder)
     try:
-        run_mode(values)
+        COMMANDS[FLAGS.mode](values, on)
     except (ValueError, OSError) as err:
         if FLAGS.mode not in MODEL_MODES:
             raise
