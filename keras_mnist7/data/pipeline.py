@@ -53,19 +53,21 @@ def epochs_dataset(images, labels, recipe, seed, start_epoch=0):
     layers = augmentation(recipe.rotation_degrees, recipe.translation_pixels, seed, recipe.zoom)
     base = tf.data.Dataset.from_tensor_slices((images[..., None], labels)).cache()
 
-    def epoch(index):
-        shuffled = base.shuffle(len(images), seed=tf.cast(seed, tf.int64) * 1000 + index)
-        return shuffled.batch(recipe.batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y))
-
     def augment(x, y):
         for layer in layers:
             x = layer(x, training=True)
         return x, y
 
     last_augmented = recipe.epochs - recipe.clean_epochs
-    parts = [tf.data.Dataset.range(start_epoch, last_augmented).flat_map(epoch).map(augment),
-             tf.data.Dataset.range(max(start_epoch, last_augmented), recipe.epochs).flat_map(epoch)]
-    return parts[0].concatenate(parts[1]).prefetch(tf.data.AUTOTUNE)
+    stream = None
+    for index in range(start_epoch, recipe.epochs):
+        # A Python seed per epoch: op determinism refuses a shuffle seeded by a tensor.
+        epoch = base.shuffle(len(images), seed=seed * 1000 + index).batch(recipe.batch_size)
+        epoch = epoch.map(lambda x, y: (tf.cast(x, tf.float32), y))
+        if index < last_augmented:
+            epoch = epoch.map(augment)
+        stream = epoch if stream is None else stream.concatenate(epoch)
+    return stream.prefetch(tf.data.AUTOTUNE)
 
 
 def one_hot(dataset):
