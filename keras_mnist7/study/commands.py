@@ -58,6 +58,11 @@ def run_search(names, data, verbose, on=None, **fields):
                     break
                 done = fold_scores(experiment.seeds_json)
                 run_benchmark(spec, sorted({*done, *todo}), data, verbose, on)
+        except Exception as err:  # noqa: BLE001 - one broken experiment must not stop the rest
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[-1][:200]
+            print(f"[search] {name}: failed ({type(err).__name__}: {reason}); the others go "
+                  "on", file=sys.stderr, flush=True)
+            continue
         finally:
             lock.release()
         print(describe_search(experiment), flush=True)
