@@ -139,3 +139,42 @@ class RegistryTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReportTest(unittest.TestCase):
+    """The cv table and sentence, from a registry and result files made up here."""
+
+    def write(self, results, experiment, last):
+        folder = results / experiment.seeds_json.relative_to("results").parent
+        folder.mkdir(parents=True)
+        (folder / "seeds.json").write_text(json.dumps({
+            "epochs": 4, "params": {"total": 7906}, "runs": [
+                {"seed": fold, "test_acc": [value] * 4, "test_loss": [0.05, 0.04, 0.03, 0.02]}
+                for fold, value in last.items()]}))
+
+    def test_decisions_gains_and_the_sentence(self):
+        from keras_mnist7.study.writeup import cv_sentence, cv_table
+
+        baseline = Experiment("base", "m5", "baseline", "why", kind="baseline")
+        better = Experiment("better", "m5", "f1", "why", (("nesterov", True),), baseline="base")
+        worse = Experiment("worse", "m5", "f2", "why", (("nesterov", True),), baseline="base")
+        waiting = Experiment("waiting", "m5", "f3", "why", (("nesterov", True),),
+                             baseline="base")
+        experiments = [baseline, better, worse, waiting]
+        with tempfile.TemporaryDirectory() as tmp:
+            results = Path(tmp)
+            self.write(results, baseline, {fold: 99.40 for fold in range(6)})
+            self.write(results, better, {0: 99.50, 1: 99.48, 2: 99.49})
+            self.write(results, worse, {0: 99.40, 1: 99.39, 2: 99.41})
+            table = "\n".join(cv_table("m5", experiments, results))
+            sentence = cv_sentence("m5", experiments, results)
+        self.assertIn("| base | baseline | none | 7,906 | 0,1,2,3,4,5 | 99.40 | - | - | baseline |",
+                      table)
+        self.assertIn("| better | f1 | `--nesterov` | 7,906 | 0,1,2 | 99.49 | +0.090 ± 0.006, t 15.6 "
+                      "| 0.0200 / 0.0200 | powering |", table)
+        self.assertIn("| worse |", table)
+        self.assertIn("dropped at screen |", table)
+        self.assertIn("| waiting | f3 | `--nesterov` | - | - | - | - | - | not run yet |", table)
+        self.assertIn("1 candidates of 1 families judged so far, 2 still running; passed: none",
+                      sentence)
+        self.assertIn("+0.000 ± 0.006 points (worse, folds 0,1,2)", sentence)

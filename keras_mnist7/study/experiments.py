@@ -55,10 +55,6 @@ class Experiment:
         return Path("results") / self.recorded if self.recorded else RESULTS / self.name
 
     @property
-    def baseline_experiment(self):
-        return REGISTRY[self.baseline]
-
-    @property
     def seeds_json(self):
         return self.folder / (self.trained_as or self.stage) / "seeds.json"
 

@@ -31,6 +31,7 @@ from keras_mnist7.study.search import (
 from keras_mnist7.study.writeup import (
     ablation_table,
     comparison_table,
+    cv_sentence,
     cv_table,
     holdout_table,
     stage_writeup,
@@ -53,7 +54,9 @@ def results_section(results_dir="results", experiments=None):
                               tuning=load_tuning(results_dir, stage),
                               earlier=load_earlier_confirmations(results_dir, stage),
                               reference=(fidelity.reference_pair(results_dir, stage) or
-                                         (None, None))[1])
+                                         (None, None))[1],
+                              cv=cv_sentence(stage, REGISTRY.values() if experiments is None
+                                             else experiments, results_dir))
                 for i, stage in enumerate(names)]
     return "\n\n".join([
         "Every number below is read from `results/<stage>/seeds.json` and the run files beside "

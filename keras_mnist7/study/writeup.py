@@ -13,7 +13,7 @@ from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
 from keras_mnist7.spec.stages import STAGES, Recipe, get_stage, with_defaults
 from keras_mnist7.study import fidelity
 from keras_mnist7.study.changes import changes_from_stage
-from keras_mnist7.study.search import ALL_FOLDS, fold_scores, paired, verdict
+from keras_mnist7.study.search import ALL_FOLDS, PASS_GAIN, fold_scores, paired, verdict
 
 
 def schedule_text(recipe):
@@ -215,9 +215,10 @@ def earlier_confirmation_sentence(stage, name, result):
 
 
 def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablations=None,
-                  holdouts=None, tuning=None, earlier=None, reference=None):
+                  holdouts=None, tuning=None, earlier=None, reference=None, cv=None):
     """One stage under its title: exactly three headings, Target, Result, Analysis.
-    `reference`: the stage's PyTorch reference result (seeds.json's data), if it has run."""
+    `reference`: the stage's PyTorch reference result (seeds.json's data), if it has run.
+    `cv`: the sentence on its cross-validated search (cv_sentence), if it has one."""
     spec = get_stage(stage)
     stats = [seed_stats(run) for run in result["runs"]]
     first, first_stats = result["runs"][0], stats[0]
@@ -247,7 +248,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
                 stability_sentence(stats), bar_sentence(stats),
                 margin_sentence(spec.margin, stats),
                 fidelity.claim_sentence(stage, result["runs"], reference and reference["runs"]),
-                holdouts and holdout_choice_sentence(stage, holdouts)]
+                holdouts and holdout_choice_sentence(stage, holdouts), cv]
     if next_stage is not None:
         analysis.append(f"Next, {next_stage}: {get_stage(next_stage).target[0][0].lower()}"
                         f"{get_stage(next_stage).target[0][1:]}.")
@@ -295,6 +296,8 @@ def cv_table(stage, experiments, results_dir="results"):
     def seeds_json(experiment):
         return Path(results_dir) / experiment.seeds_json.relative_to("results")
 
+    experiments = list(experiments)
+    by_name = {experiment.name: experiment for experiment in experiments}
     for experiment in experiments:
         if experiment.stage != stage or experiment.kind == "holdout":
             continue
@@ -310,16 +313,51 @@ def cv_table(stage, experiments, results_dir="results"):
         elif experiment.kind == "baseline":
             decision = "baseline" if len(scores) == len(ALL_FOLDS) else "baseline, running"
         else:
-            base = fold_scores(seeds_json(experiment.baseline_experiment))
+            base = fold_scores(seeds_json(by_name[experiment.baseline]))
             decision = verdict(scores, base)[0]
             if (comparison := paired(scores, base)) is not None:
                 t = "" if math.isnan(comparison.t) else f", t {comparison.t:.1f}"
                 error = ("" if math.isnan(comparison.standard_error) else
                          f" ± {comparison.standard_error:.3f}")
-                gain = f"{comparison.gain:+.3f}{error}{t}"
+                gain = f"{_signed(comparison.gain)}{error}{t}"
                 loss = f"{comparison.loss:.4f} / {comparison.baseline_loss:.4f}"
         lines.append(f"| {experiment.name} | {experiment.family} | {changes} | "
                      f"{'-' if params is None else f'{params:,}'} | "
                      f"{','.join(map(str, sorted(scores))) or '-'} | {level} | {gain} | {loss} | "
                      f"{decision} |")
     return lines
+
+
+def cv_sentence(stage, experiments, results_dir="results"):
+    """The cross-validated search of `stage` in one sentence: how many candidates of how many
+    families it judged, which passed, and the largest paired gain with its standard error."""
+    def seeds_json(experiment):
+        return Path(results_dir) / experiment.seeds_json.relative_to("results")
+
+    experiments = list(experiments)
+    by_name = {experiment.name: experiment for experiment in experiments}
+    candidates = [e for e in experiments if e.stage == stage and e.kind == "candidate"]
+    judged = []
+    for experiment in candidates:
+        scores = fold_scores(seeds_json(experiment))
+        base = fold_scores(seeds_json(by_name[experiment.baseline]))
+        decision = verdict(scores, base)[0]
+        if decision in ("dropped at screen", "passed", "failed"):
+            judged.append((experiment, decision, paired(scores, base)))
+    if not judged:
+        return None
+    passed = [e.name for e, decision, _ in judged if decision == "passed"]
+    best, _, comparison = max(judged, key=lambda item: item[2].gain)
+    families = len({e.family for e, _, _ in judged})
+    return (f"Chosen by a cross-validated search on the training images ([docs/search.md]"
+            f"(docs/search.md)): {len(judged)} candidates of {families} families judged so far, "
+            f"{len(candidates) - len(judged)} still running; passed: "
+            f"{', '.join(passed) or 'none'}. The largest paired gain over today's {stage}: "
+            f"{_signed(comparison.gain)} ± {comparison.standard_error:.3f} points ({best.name}, "
+            f"folds {','.join(map(str, comparison.folds))}), against the +{PASS_GAIN:.2f} a pass "
+            "needs (table: [docs/results.md](docs/results.md)).")
+
+
+def _signed(points):
+    """+0.012, -0.034; a difference that rounds to nothing reads +0.000, never -0.000."""
+    return f"{round(points, 6) + 0.0:+.3f}"
