@@ -3,7 +3,7 @@
 import re
 import unittest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, full_tier
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 
@@ -82,3 +82,21 @@ class SeedStudyTest(unittest.TestCase):
             claim = get_stage(stage.lower()).seed_claim
             self.assertEqual((float(best_train), float(best_test)),
                              (claim["best_train"], claim["best_test"]))
+
+
+@full_tier("reads every result file")
+class GeneratedPagesTest(unittest.TestCase):
+    """README's results section and docs/results.md are what `python main.py --mode=report`
+    writes from the committed result files, byte for byte."""
+
+    def test_the_pages_equal_what_the_report_writes_from_the_results(self):
+        from keras_mnist7.study import pages
+
+        readme = (REPO / "README.md").read_text()
+        begin = readme.index(pages.README_BEGIN) + len(pages.README_BEGIN)
+        section = readme[begin:readme.index(pages.README_END)]
+        self.assertEqual(section, "\n" + pages.results_section("results") + "\n",
+                         "README is stale: python main.py --mode=report rewrites it")
+        self.assertEqual((REPO / "docs" / "results.md").read_text(),
+                         pages.results_page("results"),
+                         "docs/results.md is stale: python main.py --mode=report rewrites it")
