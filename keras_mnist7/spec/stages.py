@@ -233,7 +233,7 @@ _REGISTRY = {stage.name: stage for stage in (
                   "m5's recipe at batch 16 and lr 0.0125 (twice the updates, the same "
                   "lr-to-batch ratio), training images shifted at random by up to 1 pixel",
                   "Chosen on held-out training images by a rule written before the runs: above "
-                  "the earlier m6 (4914-separable-28, confirmed on seeds 100-109, 1 of 10 held) "
+                  "the earlier m6 (4914-separable-28, whose confirmation is reported below) "
                   "in the last-4 mean and below it in the final loss, every seed >= 99.40 in "
                   "each of its last 4 epochs")),
 )}
