@@ -112,7 +112,7 @@ flags.DEFINE_bool("cv", False,
                   "permutation) and is evaluated on fold k after every epoch.")
 flags.DEFINE_list("experiment", None,
                   "search: experiments of keras_mnist7/study/experiments.py to run, in turn "
-                  f"({', '.join(EXPERIMENTS)}).")
+                  f"({', '.join(name for name in EXPERIMENTS if get_experiment(name).kind != 'holdout')}).")
 flags.DEFINE_string("output_dir", "runs",
                     "Runs are written to <output_dir>/<stage>/; evaluate writes to it when "
                     "given (default: beside --model).")

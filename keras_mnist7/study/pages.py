@@ -117,12 +117,12 @@ def speed_section(results_dir, full=False):
                     f"{ratios['keras tensorflow']:.2f} | {ratios[fastest]:.2f} ({fastest}) | "
                     f"{torch['train_seconds']:.2f} |")
     if not full:
-        return ["### Speed", "m4, 3 epochs, batch 128, rotation, on the CPU; `python main.py "
-                "--mode=speed` -> `results/speed/<machine>.json`. A Keras training epoch against "
-                "the PyTorch reference's, in the same run (rows alternated, medians): the target "
-                "is at most 0.8.", "\n".join(rows),
-                "Every row of every machine: [docs/results.md](docs/results.md#speed); which "
-                "levers are kept: [docs/backends.md](docs/backends.md#what-is-kept)."]
+        return ["### Speed", "\n".join(rows),
+                "m4 for 3 epochs on the CPU (`python main.py --mode=speed` -> "
+                "`results/speed/<machine>.json`): a Keras training epoch against the PyTorch "
+                "reference's in the same run, rows alternated, medians; the target is at most "
+                "0.8. Every row: [docs/results.md](docs/results.md#speed); which levers are "
+                "kept: [docs/backends.md](docs/backends.md#what-is-kept)."]
     lines = ["## Speed", "\n".join(rows)]
     for kind, report in speeds.items():
         levers = " ".join(filter(None, [target_sentence(report), lever_sentence(report)]))

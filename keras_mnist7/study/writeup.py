@@ -182,12 +182,16 @@ def ablation_table(stage, ablations):
 
 
 def per_seed_table(stats, runs):
-    """Result of a benchmark seed by seed: what the assignment asks of each."""
-    lines = [f"| seed | lowest of last 4 % | first epoch >= {BAR:.2f} | final % |",
-             "|--:|--:|--:|--:|"]
-    lines += [f"| {run['seed']} | {s.min_last4:.2f} | {s.first_at_bar or 'never'} | "
-              f"{s.final:.2f} |" for run, s in zip(runs, stats)]
-    return lines
+    """Result of a benchmark seed by seed, what the assignment asks of each: one column a seed,
+    so that ten seeds take five lines."""
+    def row(name, cells):
+        return f"| {name} | " + " | ".join(cells) + " |"
+
+    return [row("seed", [str(run["seed"]) for run in runs]),
+            "|---|" + "--:|" * len(runs),
+            row("lowest of last 4 %", [f"{s.min_last4:.2f}" for s in stats]),
+            row(f"first epoch >= {BAR:.2f}", [str(s.first_at_bar or "never") for s in stats]),
+            row("final %", [f"{s.final:.2f}" for s in stats])]
 
 
 def tuning_sentence(stage, tuning):
@@ -351,7 +355,7 @@ def cv_sentence(stage, experiments, results_dir="results"):
     families = len({e.family for e, _, _ in judged})
     return (f"Chosen by a cross-validated search on the training images ([docs/search.md]"
             f"(docs/search.md)): {len(judged)} candidates of {families} families judged so far, "
-            f"{len(candidates) - len(judged)} still running; passed: "
+            f"{len(candidates) - len(judged)} not judged yet; passed: "
             f"{', '.join(passed) or 'none'}. The largest paired gain over today's {stage}: "
             f"{_signed(comparison.gain)} ± {comparison.standard_error:.3f} points ({best.name}, "
             f"folds {','.join(map(str, comparison.folds))}), against the +{PASS_GAIN:.2f} a pass "
