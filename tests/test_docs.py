@@ -59,6 +59,12 @@ class FlagsPageTest(unittest.TestCase):
         self.assertEqual((REPO / "docs" / "flags.md").read_text(), cli.flags_page(),
                          "docs/flags.md is stale: python main.py --mode=report rewrites it")
 
+    def test_every_mode_has_its_help_and_its_command(self):
+        from keras_mnist7 import cli
+
+        self.assertEqual(set(cli.COMMANDS), set(cli.MODES))
+        self.assertEqual(cli.FLAGS["mode"].parser.enum_values, list(cli.MODES))
+
     def test_each_setting_flag_gives_every_stage_its_own_default(self):
         from keras_mnist7 import cli
         from keras_mnist7.spec.stages import get_stage, stage_values
