@@ -40,19 +40,29 @@ def write_benchmark(folder, result):
     write_text(Path(folder) / "seeds.md", seeds_table(result) + "\n")
 
 
-def run_seeds(spec, seeds, data, verbose="auto", train=train):
+def in_turn(train=train):
+    """A benchmark's runs one after another in this process, each made by `train`
+    (training.train, or another trainer of a RunSpec that returns its metrics.json: the PyTorch
+    reference's). Yields (seed, metrics); a finished run is read back, not trained again."""
+    def runs(spec, seeds, data, verbose):
+        for seed in seeds:
+            prepare_run_dir(spec.folder, f"seed{seed}")
+            yield seed, train(spec.for_seed(seed), data, verbose)
+    return runs
+
+
+def run_seeds(spec, seeds, data, verbose="auto", runs=in_turn()):
     """Trains the run `spec` once per seed into <spec.folder>/seed<k>/; returns seeds.json's
-    data, which is also written to <spec.folder>/seeds.json and seeds.md after every seed.
-    `train`: training.train, or another trainer of a RunSpec that returns its metrics.json
-    (the PyTorch reference's).
+    data, which is also written to <spec.folder>/seeds.json and seeds.md after every run.
+    `runs`: how the runs are made, a generator of (seed, metrics) in any order -- in_turn()
+    here, or cluster.on_ray()'s tasks; seeds.json keeps the order of `seeds`.
 
     With spec.holdout, the test_* values are on the held-out training images (see evaluated_on).
     """
-    result, runs = None, []
-    for seed in seeds:
-        prepare_run_dir(spec.folder, f"seed{seed}")
-        metrics = train(spec.for_seed(seed), data, verbose)
-        runs.append(seed_record(metrics))
-        result = benchmark_result(spec, runs, metrics)
+    result, finished = None, {}
+    for seed, metrics in runs(spec, seeds, data, verbose):
+        finished[seed] = metrics
+        done = [seed for seed in seeds if seed in finished]
+        result = benchmark_result(spec, [seed_record(finished[seed]) for seed in done], metrics)
         write_benchmark(spec.folder, result)
     return result

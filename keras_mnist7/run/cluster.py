@@ -123,65 +123,52 @@ def train_run(run, data, files, verbose):
         return metrics, folder_files(folder)
 
 
-def run_seeds(spec, seeds, data, cluster, verbose="auto"):
-    """benchmark.run_seeds over Ray: one task per seed whose run is not finished yet, each on
-    `cluster.cpus_per_task` CPUs and as many threads. The driver writes each run's files and
-    seeds.json (seeds in the order given) as tasks finish, and prints one line per run."""
-    import ray
+def on_ray(cluster):
+    """benchmark.run_seeds's runs as Ray tasks on `cluster`: one task per seed whose run is not
+    finished yet, each on `cluster.cpus_per_task` CPUs and as many threads. Yields (seed,
+    metrics) as tasks finish, after writing each run's files, and prints one line per run; a
+    task that fails is one line, and ClusterError names them all once the others are in."""
+    def runs(spec, seeds, data, verbose):
+        import ray
 
-    from keras_mnist7.data.mnist import cv_split
+        from keras_mnist7.data.mnist import cv_split
 
-    spec = dataclasses.replace(spec, threads=cluster.cpus_per_task)
-    task = ray.remote(num_cpus=cluster.cpus_per_task, max_retries=RETRIES,
-                      max_calls=1)(train_run)  # a fresh process per task: its own threads
-    data_ref = ray.put(data)
-    finished, pending = {}, {}
-    for seed in seeds:
-        run = spec.for_seed(seed)
-        prepare_run_dir(spec.folder, f"seed{seed}")
-        (x_train, _), (x_test, _) = cv_split(data, run.cv_fold)
-        if run_status(run.folder, run_identity(run, len(x_train), len(x_test))) == "finished":
-            finished[seed] = read_metrics(run.folder)
-            continue
-        files = None if cluster.shared_folder else folder_files(run.folder)
-        pending[task.remote(run, data_ref, files, 2 if verbose else 0)] = seed
-    print(f"[ray] {len(pending)} runs on {cluster.address} ({len(finished)} already finished)",
-          flush=True)
-    result, started = None, time.monotonic()
-    if finished:
-        result = _record(spec, seeds, finished)
-    failed = []
-    while pending:
-        [ref], _ = ray.wait(list(pending), num_returns=1)
-        seed = pending.pop(ref)
-        try:
-            metrics, files = ray.get(ref)
-        except ray.exceptions.RayError as err:  # raised in the task, or retried out
-            failed.append(seed)
-            reason = (str(err).strip().splitlines() or [type(err).__name__])[-1][:200]
-            print(f"[ray] seed {seed} failed: {reason}; {len(pending)} left", flush=True)
-            continue
-        if files is not None:
-            put_files(spec.for_seed(seed).folder, files)
-        finished[seed] = metrics
-        result = _record(spec, seeds, finished)
-        last4 = ", ".join(f"{a:.2f}" for a in metrics["summary"]["last4_test_acc"])
-        print(f"[ray] seed {seed} done after {(time.monotonic() - started) / 60:.1f} min: last 4 "
-              f"{last4}%; {len(pending)} left", flush=True)
-    if failed:
-        raise ClusterError(f"the runs of seeds {', '.join(map(str, failed))} failed on the "
-                          "cluster (see above); the others are written: run the same command "
-                          "again to retry those")
-    return result
-
-
-def _record(spec, seeds, finished):
-    """seeds.json and seeds.md of the runs finished so far, in the order of `seeds`."""
-    from keras_mnist7.run.benchmark import benchmark_result, seed_record, write_benchmark
-
-    done = [seed for seed in seeds if seed in finished]
-    result = benchmark_result(spec, [seed_record(finished[seed]) for seed in done],
-                              finished[done[-1]])
-    write_benchmark(spec.folder, result)
-    return result
-
+        spec = dataclasses.replace(spec, threads=cluster.cpus_per_task)
+        task = ray.remote(num_cpus=cluster.cpus_per_task, max_retries=RETRIES,
+                          max_calls=1)(train_run)  # a fresh process per task: its own threads
+        data_ref = ray.put(data)
+        finished, pending = [], {}
+        for seed in seeds:
+            run = spec.for_seed(seed)
+            prepare_run_dir(spec.folder, f"seed{seed}")
+            (x_train, _), (x_test, _) = cv_split(data, run.cv_fold)
+            if run_status(run.folder, run_identity(run, len(x_train), len(x_test))) == "finished":
+                finished.append((seed, read_metrics(run.folder)))
+                continue
+            files = None if cluster.shared_folder else folder_files(run.folder)
+            pending[task.remote(run, data_ref, files, 2 if verbose else 0)] = seed
+        print(f"[ray] {len(pending)} runs on {cluster.address} ({len(finished)} already "
+              "finished)", flush=True)
+        yield from finished
+        started, failed = time.monotonic(), []
+        while pending:
+            [ref], _ = ray.wait(list(pending), num_returns=1)
+            seed = pending.pop(ref)
+            try:
+                metrics, files = ray.get(ref)
+            except ray.exceptions.RayError as err:  # raised in the task, or retried out
+                failed.append(seed)
+                reason = (str(err).strip().splitlines() or [type(err).__name__])[-1][:200]
+                print(f"[ray] seed {seed} failed: {reason}; {len(pending)} left", flush=True)
+                continue
+            if files is not None:
+                put_files(spec.for_seed(seed).folder, files)
+            last4 = ", ".join(f"{a:.2f}" for a in metrics["summary"]["last4_test_acc"])
+            print(f"[ray] seed {seed} done after {(time.monotonic() - started) / 60:.1f} min: "
+                  f"last 4 {last4}%; {len(pending)} left", flush=True)
+            yield seed, metrics
+        if failed:
+            raise ClusterError(f"the runs of seeds {', '.join(map(str, failed))} failed on the "
+                               "cluster (see above); the others are written: run the same "
+                               "command again to retry those")
+    return runs

@@ -15,7 +15,7 @@ def run_benchmark(spec, seeds, data, verbose, on=None):
     if on is None:
         return run_seeds(spec, seeds, data, verbose)
     cluster.connect(on.address)
-    return cluster.run_seeds(spec, seeds, data, on, verbose)
+    return run_seeds(spec, seeds, data, verbose, runs=cluster.on_ray(on))
 
 
 def train_stage(spec, data, seeds, verbose, on=None):

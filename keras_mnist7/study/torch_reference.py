@@ -181,4 +181,4 @@ def train(spec, data, verbose=True):
 def run_seeds(spec, seeds, data, verbose=True):
     """One PyTorch run per seed into <spec.folder>/seed<k>/, and their seeds.json: the Keras
     benchmark's own loop, with this module's trainer."""
-    return benchmark.run_seeds(spec, seeds, data, verbose, train=train)
+    return benchmark.run_seeds(spec, seeds, data, verbose, runs=benchmark.in_turn(train))
