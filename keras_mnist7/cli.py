@@ -60,6 +60,9 @@ MODES = {
     "demo": "a page to draw or upload a digit for --model, at http://--host:--port/",
     "speed": "time m4's epochs on every installed Keras backend and the PyTorch reference "
              "(--epochs, default 3) into --results_dir/speed/<machine>.json and .md",
+    "profile": "where a training step of m4 spends its time, Keras (TensorFlow) against the "
+               "PyTorch reference, part by part, on one thread, into "
+               "--results_dir/profile/<machine>.json and .md",
     "stages": "print the stage table",
     "report": "write README's results section, docs/results.md, docs/flags.md and the model "
               "cards from --results_dir",
@@ -112,7 +115,7 @@ flags.DEFINE_bool("cv", False,
                   "permutation) and is evaluated on fold k after every epoch.")
 flags.DEFINE_list("experiment", None,
                   "search: experiments of keras_mnist7/study/experiments.py to run, in turn "
-                  f"({', '.join(name for name in EXPERIMENTS if get_experiment(name).kind != 'holdout')}).")
+                  f"({', '.join(name for name in EXPERIMENTS if get_experiment(name).runnable)}).")
 flags.DEFINE_string("output_dir", "runs",
                     "Runs are written to <output_dir>/<stage>/; evaluate writes to it when "
                     "given (default: beside --model).")
@@ -157,8 +160,8 @@ flags.DEFINE_integer("speed_rounds", 3,
                      "speed: how many times every row runs, the rows alternated (medians kept).",
                      lower_bound=1)
 flags.DEFINE_string("results_dir", "results",
-                    "report: read the benchmarks (<stage>/seeds.json) from here; speed: write "
-                    "speed/<machine>.json here.")
+                    "report: read the benchmarks (<stage>/seeds.json) from here; speed, "
+                    "profile: write speed/<machine>.json, profile/<machine>.json here.")
 
 flags.register_multi_flags_validator(
     ["seed", "seeds"], lambda f: f["seed"] is None or f["seeds"] is None,
@@ -305,9 +308,10 @@ def prepare_training(command):
 def prepare(command):
     """What --mode needs, checked before TensorFlow loads; ValueError & co. for a mistake."""
     for name in FLAGS.experiment or ():
-        if get_experiment(name).kind == "holdout":
-            raise ValueError(f"--experiment {name} is a recorded held-out run of an earlier "
-                             "recipe: nothing to run (its seeds.json has its command)")
+        if not get_experiment(name).runnable:
+            raise ValueError(f"--experiment {name} is a recorded {get_experiment(name).kind} "
+                             "of an earlier recipe: nothing to run (its seeds.json has its "
+                             "command)")
     if FLAGS.mode in TRAINING_MODES:
         return prepare_training(command)
     run_settings()  # the recipe flags are checked whatever the mode
@@ -315,7 +319,7 @@ def prepare(command):
         destination = check_model_flags()
         data = load_split(FLAGS.data_dir) if FLAGS.mode in ("evaluate", "export") else None
         return {"destination": destination, "data": data}
-    if FLAGS.mode == "speed":
+    if FLAGS.mode in ("speed", "profile"):
         ensure_writable(FLAGS.results_dir, flag="--results_dir")
     if FLAGS.mode == "search":
         if FLAGS.ray is not None:
@@ -376,6 +380,13 @@ def run_speed(values, on):
                                       rounds=FLAGS.speed_rounds)))
 
 
+def run_profile(values, on):
+    from keras_mnist7.study.profile import profile_benchmark, profile_table
+
+    load_mnist(FLAGS.data_dir)  # found (and cached) before either side is timed
+    print(profile_table(profile_benchmark(FLAGS.results_dir)))
+
+
 def run_stages(values, on):
     from keras_mnist7.study.writeup import stage_table
 
@@ -393,7 +404,8 @@ def run_report(values, on):
 # these import, only now.
 COMMANDS = {"train": run_train, "torch": run_torch, "search": run_search,
             "evaluate": run_evaluate, "predict": run_predict, "export": run_export,
-            "demo": run_demo, "speed": run_speed, "stages": run_stages, "report": run_report}
+            "demo": run_demo, "speed": run_speed, "profile": run_profile, "stages": run_stages,
+            "report": run_report}
 
 
 def main(argv):

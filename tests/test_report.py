@@ -154,14 +154,17 @@ class WriteupTest(unittest.TestCase):
         seeds_json.write_text(json.dumps({**json.loads(seeds_json.read_text()), "recipe": recipe}))
         (ablation_dir / "m4" / "seed0" / "metrics.json").write_text(json.dumps(
             {"architecture": dataclasses.asdict(get_stage("m4").architecture), "history": []}))
-        ablations = results.load_ablations(self.results, "m4")
+        registry = [Experiment("m4-ablation-no-rotation", "m4", "ablation", "why",
+                               kind="ablation", recorded="ablations/no-rotation", seeds=(0,))]
+        self.assertEqual(results.load_ablations(self.results, "m4"), {})  # not in the registry
+        ablations = results.load_ablations(self.results, "m4", registry)
         self.assertEqual(list(ablations), ["no-rotation"])
         text = writeup.stage_writeup("m4", results.load_results(self.results, "m4"),
                                     ablations=ablations)
         self.assertIn("- 1 ablation (one change each, from m4 as it was then) is a table in "
                       "[docs/results.md](docs/results.md), with their commands", text)
         self.assertIn("| no-rotation | `--rotation_degrees=0` | 0 | 99.00 | 99.20 | 0 of 1 |",
-                      pages.results_page(self.results))
+                      pages.results_page(self.results, registry))
 
     def test_changes_from_the_stage_are_the_flags_that_make_them(self):
         stage = get_stage("m5")
@@ -268,7 +271,9 @@ class WriteupTest(unittest.TestCase):
             "recipe": dataclasses.asdict(get_stage("m4").recipe_with(lr=0.1)),
             "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
         fake_results(self.results / "five", "m4", [{**self.RUNS[0], "seed": k} for k in range(3, 8)])
-        tuning = results.load_tuning(self.results, "m4")
+        registry = [Experiment("m4-tuning", "m4", "tuning", "why", kind="tuning",
+                               recorded="m4-tuning", seeds=(0,))]
+        tuning = results.load_tuning(self.results, "m4", registry)
         text = writeup.stage_writeup("m4", results.load_results(self.results / "five", "m4"),
                                     tuning=tuning)
         self.assertIn("- Seeds 0, looked at while m4 was chosen (kept apart in "
@@ -278,7 +283,7 @@ class WriteupTest(unittest.TestCase):
                       "| lowest of last 4 % | 99.40 | 99.40 | 99.40 | 99.40 | 99.40 |\n"
                       "| first epoch >= 99.40 | 2 | 2 | 2 | 2 | 2 |\n"
                       "| final % | 99.50 | 99.50 | 99.50 | 99.50 | 99.50 |", text)
-        self.assertIn("## m4, tuning seeds m4-tuning", pages.results_page(self.results))
+        self.assertIn("## m4, tuning seeds m4-tuning", pages.results_page(self.results, registry))
 
     def test_an_earlier_failed_confirmation_is_reported(self):
         group = self.results / "m4-confirmation-100-101"
@@ -288,7 +293,10 @@ class WriteupTest(unittest.TestCase):
             **json.loads(seeds_json.read_text()),
             "recipe": dataclasses.asdict(get_stage("m4").recipe_with(lr=0.1)),
             "architecture": dataclasses.asdict(get_stage("m4").architecture)}))
-        earlier = results.load_earlier_confirmations(self.results, "m4")
+        registry = [Experiment("m4-confirmation-100-101", "m4", "confirmation", "why",
+                               kind="confirmation", recorded="m4-confirmation-100-101",
+                               seeds=(100, 101))]
+        earlier = results.load_earlier_confirmations(self.results, "m4", registry)
         self.assertEqual(list(earlier), ["m4-confirmation-100-101"])
         text = writeup.stage_writeup("m4", results.load_results(self.results, "m4"),
                                     earlier=earlier)
@@ -296,7 +304,7 @@ class WriteupTest(unittest.TestCase):
                       "trained as today's m4 with `--lr=0.1`), failed: final test over 2 seeds ",
                       text)
         self.assertIn("## m4, earlier confirmation m4-confirmation-100-101",
-                      pages.results_page(self.results))
+                      pages.results_page(self.results, registry))
 
     def test_the_speed_tables_come_from_one_file_per_machine(self):
         self.assertEqual(pages.speed_section(self.results), [])

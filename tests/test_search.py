@@ -1,5 +1,5 @@
 """The cross-validated protocol: folds, paired statistics, the screen-then-power rule, and the
-experiments registry. Plain numbers and arrays: no training."""
+experiments registry. Plain numbers and arrays, models built but never trained."""
 
 import json
 import math
@@ -110,8 +110,7 @@ class VerdictTest(unittest.TestCase):
 class RegistryTest(unittest.TestCase):
     def test_every_candidate_builds_a_valid_cv_run_and_names_a_baseline_of_its_stage(self):
         for experiment in REGISTRY.values():
-            if experiment.kind == "holdout":
-                self.assertTrue(experiment.seeds_json.is_file(), experiment.name)
+            if not experiment.runnable:
                 with self.assertRaisesRegex(ValueError, "is recorded"):
                     experiment.run_spec()
                 continue
@@ -120,6 +119,33 @@ class RegistryTest(unittest.TestCase):
             self.assertEqual(spec.folder, experiment.folder / experiment.stage)
             if experiment.kind == "candidate":
                 self.assertEqual(get_experiment(experiment.baseline).stage, experiment.stage)
+
+    def test_every_recorded_experiment_holds_the_seeds_it_names(self):
+        for experiment in REGISTRY.values():
+            if not experiment.runnable:
+                result = json.loads(experiment.seeds_json.read_text())
+                self.assertEqual(tuple(run["seed"] for run in result["runs"]), experiment.seeds,
+                                 experiment.name)
+                self.assertEqual(result["stage"], experiment.trained_as or experiment.stage)
+
+    def test_every_benchmark_under_results_is_a_stage_its_reference_or_in_the_registry(self):
+        known = {experiment.seeds_json for experiment in REGISTRY.values()}
+        for path in Path("results").rglob("seeds.json"):
+            stage_folder = len(path.parts) == 3  # results/<stage>/seeds.json
+            reference = "torch" in path.parts  # the PyTorch reference, found by its stage
+            self.assertTrue(stage_folder or reference or path in known, path)
+
+    def test_every_candidate_keeps_its_stage_under_its_parameter_limit(self):
+        from keras_mnist7.model.builders import build_network
+        from keras_mnist7.spec.bar import MAX_PARAMS
+
+        limits = {"m5": MAX_PARAMS - 1, "m6": 5000}  # m5 below 8,000; m6 at most 5,000
+        for experiment in REGISTRY.values():
+            if experiment.runnable:
+                spec = experiment.run_spec()
+                model = build_network(spec.architecture, experiment.name, spec.recipe.dropout)
+                self.assertLessEqual(model.count_params(), limits[experiment.stage],
+                                     experiment.name)
 
     def test_changes_become_flags_and_reach_the_run(self):
         experiment = REGISTRY["m5-batch-16"]
@@ -135,10 +161,6 @@ class RegistryTest(unittest.TestCase):
             Experiment("x", "m5", "f", "why")
         with self.assertRaisesRegex(ValueError, "unknown experiment"):
             get_experiment("nope")
-
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 class ReportTest(unittest.TestCase):
@@ -178,3 +200,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("1 candidates of 1 families judged so far, 2 not judged yet; passed: none",
                       sentence)
         self.assertIn("+0.000 ± 0.006 points (worse, folds 0,1,2)", sentence)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -16,7 +16,12 @@ from keras_mnist7.spec.stages import Recipe, get_stage
 
 RESULTS = Path("results") / "cv"
 ARCHITECTURE_CHANGES = ("plan", "init", "bn_before_relu", "bn_momentum", "activation")
-KINDS = ("baseline", "candidate", "holdout")
+# baseline and candidate run through --mode=search; the others are earlier benchmarks, kept
+# where they ran (`recorded`): held-out searches, ablations, the seeds looked at while a stage
+# was chosen (tuning), and confirmations that failed and used their seeds up.
+RUNNABLE = ("baseline", "candidate")
+RECORDED = ("holdout", "ablation", "tuning", "confirmation")
+KINDS = RUNNABLE + RECORDED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,19 +33,22 @@ class Experiment:
     changes: tuple = ()  # (flag, value) pairs over the stage's own settings
     # "baseline": the stage as it is, all 6 folds; "candidate": judged against its baseline by
     # the cv protocol; "holdout": an earlier search's run on the last 5,000 training images
-    # (--holdout=5000), kept as recorded: its folder and seeds, and the decision it led to.
+    # (--holdout=5000), kept as recorded: its folder and seeds, and the decision it led to;
+    # "ablation": one change from the stage as it was then, on the test set; "tuning",
+    # "confirmation": see RECORDED.
     kind: str = "candidate"
     baseline: str | None = None  # the experiment a candidate is judged against
-    recorded: str | None = None  # holdout: its folder under results/
-    seeds: tuple = ()  # holdout: the seeds it ran
-    decision: str | None = None  # holdout: what it led to (a cv decision is read from files)
+    recorded: str | None = None  # a recorded kind: its folder under results/
+    seeds: tuple = ()  # a recorded kind: the seeds it ran
+    decision: str | None = None  # what it led to (a cv decision is read from files)
     trained_as: str | None = None  # the stage its runs trained as, if not `stage`
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"experiment {self.name}: kind must be one of {', '.join(KINDS)}")
-        if (self.kind == "holdout") != (self.recorded is not None):
-            raise ValueError(f"experiment {self.name}: a holdout, and only one, is recorded")
+        if (self.kind in RECORDED) != (self.recorded is not None):
+            raise ValueError(f"experiment {self.name}: a {', '.join(RECORDED)}, and only "
+                             "those, name the folder where they are recorded")
         if (self.kind == "candidate") != (self.baseline is not None):
             raise ValueError(f"experiment {self.name}: a candidate, and only a candidate, "
                              "names its baseline")
@@ -48,6 +56,11 @@ class Experiment:
         unknown = sorted({flag for flag, _ in self.changes} - known)
         if unknown:
             raise ValueError(f"experiment {self.name}: unknown settings {', '.join(unknown)}")
+
+    @property
+    def runnable(self):
+        """Whether --mode=search runs it (the recorded kinds ran by earlier commands)."""
+        return self.kind in RUNNABLE
 
     @property
     def folder(self):
@@ -65,7 +78,7 @@ class Experiment:
 
     def run_spec(self, **fields):
         """The RunSpec of this experiment's cv runs (RunSpec's other fields as given)."""
-        if self.kind == "holdout":
+        if not self.runnable:
             raise ValueError(f"experiment {self.name} is recorded: its command ran an earlier "
                              "stage's recipe (see its seeds.json)")
         stage = get_stage(self.stage)
@@ -230,7 +243,51 @@ HOLDOUTS = (
           "shifts of up to 1 pixel on batch 16",
           "met the rule; became today's m6 (2 of 10 on seeds 110-119)"),
 )
-REGISTRY.update((experiment.name, experiment) for experiment in HOLDOUTS)
+
+
+def _ablation(stage, folder, why, seeds):
+    return Experiment(f"{stage}-ablation-{folder}", stage, "ablation", why, kind="ablation",
+                      recorded=f"ablations/{folder}", seeds=tuple(seeds))
+
+
+# One change each from the stage as it was then, on the test set: what a piece is worth, never
+# a choice. Their commands are in their seeds.json.
+ABLATIONS = (
+    _ablation("m1", "init-keras", "Keras' initialisation in place of PyTorch's (the seed's)",
+              range(3)),
+    _ablation("m4", "init-torch", "PyTorch's initialisation in place of Keras'", range(3)),
+    _ablation("m4", "input-arrays", "--input=arrays (the dataset in memory, augmentation in "
+              "the model) in place of tf.data", range(1)),
+    _ablation("m5", "batch-128", "the seed's batch 128, at lr 0.1 (m5's lr-to-batch ratio)",
+              range(1)),
+    _ablation("m5", "input-arrays", "--input=arrays in place of tf.data", (110,)),
+    _ablation("m5", "m4-step-schedule", "m4's step schedule (lr 0.05, x0.1 every 6 epochs, "
+              "no warm-up) in place of m5's", range(1)),
+    _ablation("m5", "no-dropout", "no dropout", range(1)),
+    _ablation("m5", "no-weight-decay", "no weight decay", range(5)),
+    _ablation("m5", "relu-before-bn", "the seed's conv -> ReLU -> BN order", range(5)),
+    _ablation("m5", "relu-before-bn+no-weight-decay", "the seed's conv -> ReLU -> BN order, "
+              "and no weight decay", range(5)),
+    _ablation("m5", "relu-before-bn+rotation-8", "the seed's conv -> ReLU -> BN order and "
+              "m4's rotation of up to 8 degrees", range(5)),
+    _ablation("m5", "relu-before-bn+rotation-8+no-weight-decay", "the seed's conv -> ReLU -> "
+              "BN order, m4's rotation of up to 8 degrees, and no weight decay", range(5)),
+    _ablation("m5", "rotation-8", "m4's rotation of up to 8 degrees", range(5)),
+)
+EARLIER = (
+    Experiment("m5-tuning", "m5", "tuning", "m5's runs on the seeds looked at while it was "
+               "chosen, kept apart from the seeds that confirm it", kind="tuning",
+               recorded="m5-tuning", seeds=tuple(range(5))),
+    Experiment("m5-confirmation-100-109", "m5", "confirmation", "the confirmation of m5 at "
+               "batch 32 with cosine to 0.001", kind="confirmation",
+               recorded="m5-confirmation-100-109", seeds=tuple(range(100, 110)),
+               decision="failed (7 of 10); seeds 100-109 used up"),
+    Experiment("m6-confirmation-100-109", "m6", "confirmation", "the confirmation of the first "
+               "m6 (4914-separable-28)", kind="confirmation",
+               recorded="m6-confirmation-100-109", seeds=tuple(range(100, 110)),
+               decision="failed (1 of 10); seeds 100-109 used up"),
+)
+REGISTRY.update((experiment.name, experiment) for experiment in HOLDOUTS + ABLATIONS + EARLIER)
 
 EXPERIMENTS = tuple(REGISTRY)
 

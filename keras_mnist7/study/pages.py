@@ -49,10 +49,10 @@ def results_section(results_dir="results", experiments=None):
     figure = Path(results_dir) / "stages.png"
     names = list(results)
     writeups = [stage_writeup(stage, results[stage], names[i + 1] if i + 1 < len(names) else None,
-                              ablations=load_ablations(results_dir, stage),
+                              ablations=load_ablations(results_dir, stage, experiments),
                               holdouts=load_holdouts(results_dir, stage, experiments),
-                              tuning=load_tuning(results_dir, stage),
-                              earlier=load_earlier_confirmations(results_dir, stage),
+                              tuning=load_tuning(results_dir, stage, experiments),
+                              earlier=load_earlier_confirmations(results_dir, stage, experiments),
                               reference=(fidelity.reference_pair(results_dir, stage) or
                                          (None, None))[1],
                               cv=cv_sentence(stage, REGISTRY.values() if experiments is None
@@ -155,14 +155,14 @@ def results_page(results_dir="results", experiments=None):
                       "Scored on held-out training images (--holdout), never on the test set:",
                       "", *holdout_table(stage, holdouts,
                                          REGISTRY.values() if experiments is None else experiments)]
-        if ablations := load_ablations(results_dir, stage):
+        if ablations := load_ablations(results_dir, stage, experiments):
             lines += ["", f"## {stage}: ablations", "", *ablation_table(stage, ablations)]
-        tuning = load_tuning(results_dir, stage)
+        tuning = load_tuning(results_dir, stage, experiments)
         groups = [("", {stage: r} if (r := _load_stage(results_dir, stage)) else {}),
                   ("tuning seeds", {f"{stage}-tuning": tuning} if tuning else {}),
-                  ("earlier confirmation", load_earlier_confirmations(results_dir, stage)),
+                  ("earlier confirmation", load_earlier_confirmations(results_dir, stage, experiments)),
                   ("held out", load_holdouts(results_dir, stage, experiments)),
-                  ("ablation", load_ablations(results_dir, stage))]
+                  ("ablation", load_ablations(results_dir, stage, experiments))]
         for kind, named in groups:
             for name, result in named.items():
                 revisions = sorted({run.get("revision") or "?" for run in result["runs"]})
@@ -252,7 +252,7 @@ def cv_section(results_dir="results"):
     """docs/results.md: every cross-validated experiment of each stage, from the registry."""
     lines = []
     for stage in STAGES:
-        experiments = [e for e in REGISTRY.values() if e.stage == stage and e.kind != "holdout"]
+        experiments = [e for e in REGISTRY.values() if e.stage == stage and e.runnable]
         if not experiments:
             continue
         lines += ["", f"## {stage}: cross-validated search", "", protocol_text(), "",

@@ -16,13 +16,6 @@ def load_results(results_dir, stage):
     return result
 
 
-def _load_named(results_dir, group, stage, pattern=None):
-    """{name: result} of results/<group>/<name>/<stage>/seeds.json, in name order. Older
-    seeds.json files lack the architecture: it is read from their first run's metrics.json."""
-    return {path.parent.parent.name: _read(path)
-            for path in sorted((Path(results_dir) / group).glob(pattern or f"*/{stage}/seeds.json"))}
-
-
 def _read(path):
     """A seeds.json; older ones lack the architecture: it is read from their first run."""
     result = json.loads(path.read_text())
@@ -32,41 +25,46 @@ def _read(path):
     return result
 
 
-def load_ablations(results_dir, stage):
-    """results/ablations/<name>/<stage>/seeds.json by name; the name says what changed."""
-    return _load_named(results_dir, "ablations", stage)
-
-
-def load_holdouts(results_dir, stage, experiments=None):
-    """{name: result} of the held-out experiments of `stage` in the registry (or `experiments`),
-    in the order they ran: runs scored on held-out training images (--holdout), never on the
-    test set. Each entry names its folder; m6's candidates ran as m5 with --plan."""
+def load_recorded(results_dir, stage, kind, experiments=None):
+    """{name: result} of the experiments of `kind` and `stage` in the registry (or
+    `experiments`), in the registry's order, each read from the folder it names; a holdout is
+    named as in the registry, the other kinds by their folder."""
     if experiments is None:
         from keras_mnist7.study.experiments import REGISTRY
 
         experiments = REGISTRY.values()
     named = {}
     for experiment in experiments:
-        if experiment.kind != "holdout" or experiment.stage != stage:
+        if experiment.kind != kind or experiment.stage != stage:
             continue
         path = Path(results_dir) / experiment.seeds_json.relative_to("results")
         if path.is_file():
-            named[experiment.name] = _read(path)
+            name = experiment.name if kind == "holdout" else Path(experiment.recorded).name
+            named[name] = _read(path)
     return named
 
 
-def load_tuning(results_dir, stage):
-    """results/<stage>-tuning/<stage>/seeds.json: the stage's runs on the seeds used to choose
-    it, kept apart from the seeds that confirm it; None if there are none."""
-    found = _load_named(results_dir, "", stage, pattern=f"{stage}-tuning/{stage}/seeds.json")
-    return next(iter(found.values()), None)
+def load_ablations(results_dir, stage, experiments=None):
+    """The stage's ablations by folder name: one change each from the stage as it was then."""
+    return load_recorded(results_dir, stage, "ablation", experiments)
 
 
-def load_earlier_confirmations(results_dir, stage):
-    """results/<stage>-confirmation-<seeds>/<stage>/seeds.json: confirmations of earlier
-    recipes of the stage that failed, which used their seeds up (kept, and reported)."""
-    return _load_named(results_dir, "", stage,
-                       pattern=f"{stage}-confirmation-*/{stage}/seeds.json")
+def load_holdouts(results_dir, stage, experiments=None):
+    """The stage's held-out experiments, in the order they ran: runs scored on held-out
+    training images (--holdout), never on the test set. m6's ran as m5 with --plan."""
+    return load_recorded(results_dir, stage, "holdout", experiments)
+
+
+def load_tuning(results_dir, stage, experiments=None):
+    """The stage's runs on the seeds used to choose it, kept apart from the seeds that confirm
+    it; None if there are none."""
+    return next(iter(load_recorded(results_dir, stage, "tuning", experiments).values()), None)
+
+
+def load_earlier_confirmations(results_dir, stage, experiments=None):
+    """Confirmations of earlier recipes of the stage that failed, which used their seeds up
+    (kept, and reported)."""
+    return load_recorded(results_dir, stage, "confirmation", experiments)
 
 
 def _load_stage(results_dir, stage):

@@ -303,7 +303,7 @@ def cv_table(stage, experiments, results_dir="results"):
     experiments = list(experiments)
     by_name = {experiment.name: experiment for experiment in experiments}
     for experiment in experiments:
-        if experiment.stage != stage or experiment.kind == "holdout":
+        if experiment.stage != stage or not experiment.runnable:
             continue
         scores = fold_scores(seeds_json(experiment))
         params = (json.loads(seeds_json(experiment).read_text())["params"]["total"]
