@@ -2,10 +2,13 @@
 --mode=profile, never asserted here, beyond a short run that must yield every part)."""
 
 import importlib.util
+import json
+import tempfile
 import unittest
+from pathlib import Path
 from unittest import mock
 
-from keras_mnist7.study import profile
+from keras_mnist7.study import pages, profile
 from keras_mnist7.study.profile import OUTSIDE, PARTS, keras_part, profile_table, torch_part
 from tests.helpers import full_tier
 
@@ -60,6 +63,19 @@ class PartsTest(unittest.TestCase):
         self.assertIn(f"| {OUTSIDE} | 5.50 | 1.00 | 5.5 |", table)
         self.assertIn("| ReLU | 0.50 | 0.00 | - |", table)
         self.assertIn("| **the step (wall)** | **10.00** | **5.00** | **2.00** |", table)
+
+    def test_the_results_page_shows_each_machines_profile_and_whether_it_was_idle(self):
+        side = {"wall_ms": 10.0, "parts_ms": dict.fromkeys(PARTS, 0.5)}
+        report = {"command": "python main.py --mode=profile", "steps": 100, "warmup_steps": 30,
+                  "idle": False, "keras": side, "torch": side}
+        with tempfile.TemporaryDirectory() as results:
+            (Path(results) / "profile").mkdir()
+            (Path(results) / "profile" / "cpu-x.json").write_text(json.dumps(report))
+            text = "\n".join(pages.profile_section(results))
+        self.assertIn("### Where a step's time goes: cpu-x", text)
+        self.assertIn("**Not idle**", text)
+        self.assertIn("| **the step (wall)** | **10.00** | **10.00** | **1.00** |", text)
+        self.assertEqual(pages.profile_section("/nonexistent"), [])
 
 
 @full_tier("trains m4 for a few steps on each side")

@@ -128,6 +128,25 @@ def speed_section(results_dir, full=False):
         levers = " ".join(filter(None, [target_sentence(report), lever_sentence(report)]))
         lines += [f"### {kind}", f"`{report['command']}` -> `results/speed/{kind}.json`: "
                   + speed_table(report), " ".join(filter(None, [levers, idle_sentence(report)]))]
+    return lines + profile_section(results_dir)
+
+
+def profile_section(results_dir):
+    """docs/results.md: where a training step's time goes, per kind of machine profiled
+    (--mode=profile)."""
+    from keras_mnist7.study.profile import profile_table
+
+    lines = []
+    for path in sorted((Path(results_dir) / "profile").glob("*.json")):
+        report = json.loads(path.read_text())
+        idle = ("" if report["idle"] else " **Not idle**: other processes ran beside it, "
+                "which stretches every figure.")
+        lines += [f"### Where a step's time goes: {path.stem}",
+                  f"`{report['command']}` -> `results/profile/{path.name}`: m4, batch 128, "
+                  f"one thread, milliseconds per training step, {report['steps']} steps after "
+                  f"{report['warmup_steps']}; each part is its ops' own time, by TensorFlow's "
+                  "and PyTorch's profilers (why: [docs/backends.md](backends.md#where-a-steps-"
+                  f"time-goes)).{idle}", profile_table(report)]
     return lines
 
 
