@@ -197,7 +197,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("| worse |", table)
         self.assertIn("dropped at screen |", table)
         self.assertIn("| waiting | f3 | `--nesterov` | - | - | - | - | - | not run yet |", table)
-        self.assertIn("1 candidates of 1 families judged so far, 2 not judged yet; passed: none",
+        self.assertIn("1 candidate of 1 family judged so far, 2 not judged yet; passed: none",
                       sentence)
         self.assertIn("+0.000 ± 0.006 points (worse, folds 0,1,2)", sentence)
 

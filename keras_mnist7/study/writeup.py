@@ -354,13 +354,19 @@ def cv_sentence(stage, experiments, results_dir="results"):
     best, _, comparison = max(judged, key=lambda item: item[2].gain)
     families = len({e.family for e, _, _ in judged})
     return (f"Chosen by a cross-validated search on the training images ([docs/search.md]"
-            f"(docs/search.md)): {len(judged)} candidates of {families} families judged"
+            f"(docs/search.md)): {_count(len(judged), 'candidate')} of "
+            f"{_count(families, 'family', 'families')} judged"
             + (f" so far, {len(candidates) - len(judged)} not judged yet"
                if len(candidates) > len(judged) else "") + "; passed: "
             f"{', '.join(passed) or 'none'}. The largest paired gain over today's {stage}: "
             f"{_signed(comparison.gain)} ± {comparison.standard_error:.3f} points ({best.name}, "
             f"folds {','.join(map(str, comparison.folds))}), against the +{PASS_GAIN:.2f} a pass "
             "needs (table: [docs/results.md](docs/results.md)).")
+
+
+def _count(number, noun, plural=None):
+    """1 candidate, 2 candidates; 1 family, 3 families."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 def _signed(points):
