@@ -2,7 +2,8 @@
 # GPU figures on a machine with JAX (and CUDA) but no TensorFlow or Keras: installs the wheels
 # carried in .whl/ (scripts/gpu_carry.sh fetches them here), then runs keras_mnist7/study/gpu.py
 # with KERAS_BACKEND=jax on the MNIST files carried in .mnist/: m4 and m5 for 15 epochs, each
-# with steps_per_execution 1 and 32, one JSON file each in OUT_DIR (default results/gpu).
+# by fit() with steps_per_execution 1 and 32 and with the data on the device, one JSON file
+# each in OUT_DIR (default results/gpu).
 #
 #   bash scripts/gpu.sh [OUT_DIR]            # on the GPU machine (about 2-4 minutes on an H100)
 #   bash scripts/gpu.sh OUT_DIR --dry_run    # 3 epochs on 512 images: the check on a CPU

@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.helpers import REPO, full_tier
 
 
-@full_tier("four short JAX trainings")
+@full_tier("six short JAX trainings")
 @unittest.skipIf(importlib.util.find_spec("jax") is None,
                  "needs JAX (pip install -r requirements-backends.txt)")
 class GpuScriptDryRunTest(unittest.TestCase):
@@ -31,15 +31,17 @@ class GpuScriptDryRunTest(unittest.TestCase):
             device = json.loads((out / "device.json").read_text())
             self.assertEqual((device["backend"], device["dry_run"]), ("jax", True))
             names = sorted(path.name for path in out.iterdir())
-            self.assertEqual(names, ["device.json", "m4-spe1.json", "m4-spe32.json",
-                                     "m5-spe1.json", "m5-spe32.json"])
+            self.assertEqual(names, ["device.json", "m4-device.json", "m4-spe1.json",
+                                     "m4-spe32.json", "m5-device.json", "m5-spe1.json",
+                                     "m5-spe32.json"])
             runs = {name: json.loads((out / name).read_text()) for name in names[1:]}
             for name, run in runs.items():
                 self.assertEqual(len(run["test_acc"]), 3, name)
                 self.assertGreater(run["images_per_second"], 0)
             # Fewer trips through Python, the same numbers.
             self.assertEqual(runs["m5-spe1.json"]["test_acc"], runs["m5-spe32.json"]["test_acc"])
-        self.assertIn("[gpu] m5, steps_per_execution 32", result.stdout)
+        self.assertIn("[gpu] m5, fit, steps_per_execution 32", result.stdout)
+        self.assertIn("[gpu] m5, the data on the device", result.stdout)
 
 
 if __name__ == "__main__":

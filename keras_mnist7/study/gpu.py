@@ -1,9 +1,11 @@
 """GPU figures, for a machine with JAX and no TensorFlow (scripts/gpu.sh runs this there).
 
-m4 and m5 for 15 epochs on the arrays path (augmentation inside the compiled step), each with
-one training step per call into the compiled function and with 32 (steps_per_execution): the
-whole run timed, evaluation included, and each epoch's training and evaluation seconds apart.
-One JSON file per run, and one for the device, in --out. `--dry_run`: 3 epochs on 512 images,
+m4 and m5 for 15 epochs on the arrays path (augmentation inside the compiled step), three ways:
+fit() with one training step per call into the compiled function, fit() with 32
+(steps_per_execution), and with the whole dataset on the device (run/device_epochs.py: one
+compiled scan per epoch, no batch copied from the host). The whole run timed, evaluation
+included, and each epoch's training and evaluation seconds apart. One JSON file per run, and
+one for the device, in --out. `--dry_run`: 3 epochs on 512 images,
 to check the script on a CPU before a GPU is lent.
 
     KERAS_BACKEND=jax python -m keras_mnist7.study.gpu --data_dir=.mnist --out=results/gpu
@@ -22,14 +24,17 @@ flags.DEFINE_string("out", "results/gpu", "Folder for the JSON files.")
 flags.DEFINE_bool("dry_run", False, "3 epochs on 512 training images: a check, not a figure.")
 FLAGS = flags.FLAGS
 
-RUNS = (("m4", 1), ("m4", 32), ("m5", 1), ("m5", 32))  # (stage, steps_per_execution)
+# (stage, how): fit() with that many steps_per_execution, or "device" (the data on the device)
+RUNS = (("m4", 1), ("m4", 32), ("m4", "device"), ("m5", 1), ("m5", 32), ("m5", "device"))
 
 
-def timed_run(stage, steps_per_execution, data, epochs):
-    """One run of `stage` on the arrays path, timed; nothing written but the returned record."""
+def timed_run(stage, how, data, epochs):
+    """One run of `stage` on the arrays path, timed; nothing written but the returned record.
+    `how`: fit() with that many steps_per_execution, or "device" (device_epochs)."""
     import keras
 
     from keras_mnist7.run.callbacks import EpochTimer, LearningRateLogger
+    from keras_mnist7.run.device_epochs import train_on_device
     from keras_mnist7.run.training import compiled_model, fit_inputs
     from keras_mnist7.spec.run_spec import RunSpec
     from keras_mnist7.spec.stages import get_stage
@@ -38,24 +43,32 @@ def timed_run(stage, steps_per_execution, data, epochs):
     with tempfile.TemporaryDirectory() as folder:
         spec = RunSpec.of_stage(stage, folder, recipe=recipe, input="arrays", tensorboard=False)
         (x_train, _), _ = data
-        model = compiled_model(spec, len(x_train), steps_per_execution=steps_per_execution)
-        timer = EpochTimer()
-        schedule = (keras.callbacks.LearningRateScheduler(recipe.learning_rate)
-                    if recipe.schedule == "step" else LearningRateLogger())
+        model = compiled_model(spec, len(x_train),
+                               steps_per_execution=1 if how == "device" else how)
         start = time.perf_counter()
-        model.fit(**fit_inputs(spec, data), epochs=epochs, verbose=0, callbacks=[timer, schedule])
+        if how == "device":
+            rows = train_on_device(model, recipe, data, spec.seed)
+        else:
+            timer = EpochTimer()
+            schedule = (keras.callbacks.LearningRateScheduler(recipe.learning_rate)
+                        if recipe.schedule == "step" else LearningRateLogger())
+            model.fit(**fit_inputs(spec, data), epochs=epochs, verbose=0,
+                      callbacks=[timer, schedule])
+            rows = timer.rows
         total = time.perf_counter() - start
-    train = [row["train_seconds"] for row in timer.rows]
+    train = [row["train_seconds"] for row in rows]
     steady = statistics.median(train[1:]) if len(train) > 1 else train[0]
     return {"stage": stage, "epochs": epochs, "train_images": len(x_train),
-            "batch_size": recipe.batch_size, "steps_per_execution": steps_per_execution,
+            "batch_size": recipe.batch_size,
+            "loop": "data on the device" if how == "device" else "fit",
+            "steps_per_execution": None if how == "device" else how,
             "seconds_total": round(total, 2),
-            "first_epoch_seconds": round(train[0] + timer.rows[0]["eval_seconds"], 2),
+            "first_epoch_seconds": round(train[0] + rows[0]["eval_seconds"], 2),
             "train_seconds_per_epoch": round(steady, 3),
             "eval_seconds_per_epoch": round(statistics.median(
-                row["eval_seconds"] for row in timer.rows), 3),
+                row["eval_seconds"] for row in rows), 3),
             "images_per_second": round(len(x_train) / steady),
-            "test_acc": [row["test_acc"] for row in timer.rows]}
+            "test_acc": [row["test_acc"] for row in rows]}
 
 
 def device_record():
@@ -88,13 +101,16 @@ def main(argv):
     device = {**device_record(), "dry_run": FLAGS.dry_run}
     (out / "device.json").write_text(json.dumps(device, indent=1) + "\n")
     print(f"[gpu] {device['platform']}: {', '.join(device['devices'])}", flush=True)
-    for stage, steps in RUNS:
-        record = {**timed_run(stage, steps, data, epochs), "device": device["devices"][0],
+    for stage, how in RUNS:
+        record = {**timed_run(stage, how, data, epochs), "device": device["devices"][0],
                   "dry_run": FLAGS.dry_run}
-        (out / f"{stage}-spe{steps}.json").write_text(json.dumps(record, indent=1) + "\n")
-        print(f"[gpu] {stage}, steps_per_execution {steps}: {record['seconds_total']:.1f} s for "
-              f"{epochs} epochs (evaluation included), {record['images_per_second']:,} images/s, "
-              f"test {record['test_acc'][-1]:.2f}%", flush=True)
+        name = f"{stage}-device" if how == "device" else f"{stage}-spe{how}"
+        (out / f"{name}.json").write_text(json.dumps(record, indent=1) + "\n")
+        way = ("the data on the device" if how == "device" else
+               f"fit, steps_per_execution {how}")
+        print(f"[gpu] {stage}, {way}: {record['seconds_total']:.1f} s for {epochs} epochs "
+              f"(evaluation included), {record['images_per_second']:,} images/s, test "
+              f"{record['test_acc'][-1]:.2f}%", flush=True)
 
 
 if __name__ == "__main__":
