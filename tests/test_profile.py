@@ -63,6 +63,10 @@ class PartsTest(unittest.TestCase):
         self.assertIn(f"| {OUTSIDE} | 5.50 | 1.00 | 5.5 |", table)
         self.assertIn("| ReLU | 0.50 | 0.00 | - |", table)
         self.assertIn("| **the step (wall)** | **10.00** | **5.00** | **2.00** |", table)
+        self.assertNotIn("jit_compile", table)
+        side["wall_ms_jit_compile"] = 7.5
+        self.assertIn("| the step (wall), Keras with `jit_compile=True` (XLA) | 7.50 | 5.00 | "
+                      "1.50 |", profile_table({"keras": side, "torch": other}))
 
     def test_the_results_page_shows_each_machines_profile_and_whether_it_was_idle(self):
         side = {"wall_ms": 10.0, "parts_ms": dict.fromkeys(PARTS, 0.5)}
@@ -83,7 +87,7 @@ class ShortProfileTest(unittest.TestCase):
     @unittest.skipIf(importlib.util.find_spec("torch") is None, "needs torch "
                      "(requirements-backends.txt)")
     def test_both_sides_time_their_steps_and_put_time_in_every_main_part(self):
-        with mock.patch.multiple(profile, WARMUP_STEPS=2, STEPS=3):
+        with mock.patch.multiple(profile, WARMUP_STEPS=2, STEPS=3, ROUNDS=1):
             for side in (profile.profile_keras(), profile.profile_torch()):
                 self.assertGreater(side["wall_ms"], 0)
                 for part in ("convolution", "BatchNorm", "pooling", "optimizer"):
