@@ -81,6 +81,16 @@ class PartsTest(unittest.TestCase):
         self.assertIn("| **the step (wall)** | **10.00** | **10.00** | **1.00** |", text)
         self.assertEqual(pages.profile_section("/nonexistent"), [])
 
+    def test_the_benchmark_writes_its_files_in_a_folder_of_its_own(self):
+        side = {"wall_ms": 10.0, "parts_ms": dict.fromkeys(PARTS, 0.5)}
+        with tempfile.TemporaryDirectory() as results, \
+                mock.patch.object(profile, "_in_own_process", return_value=side):
+            report = profile.profile_benchmark(results)
+            kind = report["machine"]["kind"]
+            for suffix in (".json", ".md"):
+                self.assertTrue((Path(results) / "profile" / f"{kind}{suffix}").is_file())
+        self.assertEqual((report["keras"], report["torch"]), (side, side))
+
 
 @full_tier("trains m4 for a few steps on each side")
 class ShortProfileTest(unittest.TestCase):

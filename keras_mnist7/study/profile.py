@@ -247,6 +247,7 @@ def profile_benchmark(results_dir):
     report.update(machine=machine_record(), load=loads, idle=not busy, versions=versions(),
                   command=" ".join(["python", "main.py", *sys.argv[1:]]))
     folder = Path(results_dir) / "profile"
+    folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / f"{report['machine']['kind']}.json", report)
     idle = "" if report["idle"] else "\n\n**Not idle**: other processes ran beside it."
     write_text(folder / f"{report['machine']['kind']}.md",
