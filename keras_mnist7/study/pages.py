@@ -122,7 +122,9 @@ def speed_section(results_dir, full=False):
                 "`results/speed/<machine>.json`): a Keras training epoch against the PyTorch "
                 "reference's in the same run, rows alternated, medians; the target is at most "
                 "0.8. Every row: [docs/results.md](docs/results.md#speed); which levers are "
-                "kept: [docs/backends.md](docs/backends.md#what-is-kept)."]
+                "kept: [docs/backends.md](docs/backends.md#what-is-kept)"
+                + ("; where a step's time goes, part by part: [docs/backends.md](docs/backends.md"
+                   "#where-a-steps-time-goes)." if profile_section(results_dir) else ".")]
     lines = ["## Speed", "\n".join(rows)]
     for kind, report in speeds.items():
         levers = " ".join(filter(None, [target_sentence(report), lever_sentence(report)]))
