@@ -200,6 +200,8 @@ class ReportTest(unittest.TestCase):
         self.assertIn("1 candidate of 1 family judged so far, 2 not judged yet; passed: none",
                       sentence)
         self.assertIn("+0.000 ± 0.006 points (worse, folds 0,1,2)", sentence)
+        self.assertIn("Past the screen, on their way to folds 3-5: better +0.090 ± 0.006 on "
+                      "folds 0,1,2.", sentence)
 
 
 if __name__ == "__main__":

@@ -334,20 +334,26 @@ def cv_table(stage, experiments, results_dir="results"):
 
 def cv_sentence(stage, experiments, results_dir="results"):
     """The cross-validated search of `stage` in one sentence: how many candidates of how many
-    families it judged, which passed, and the largest paired gain with its standard error."""
+    families it judged, which passed, the largest paired gain with its standard error, and
+    the candidates past the screen still running their last folds."""
     def seeds_json(experiment):
         return Path(results_dir) / experiment.seeds_json.relative_to("results")
 
     experiments = list(experiments)
     by_name = {experiment.name: experiment for experiment in experiments}
     candidates = [e for e in experiments if e.stage == stage and e.kind == "candidate"]
-    judged = []
+    judged, powering = [], []
     for experiment in candidates:
         scores = fold_scores(seeds_json(experiment))
         base = fold_scores(seeds_json(by_name[experiment.baseline]))
         decision = verdict(scores, base)[0]
         if decision in ("dropped at screen", "passed", "failed"):
             judged.append((experiment, decision, paired(scores, base)))
+        elif decision == "powering":
+            powering.append((experiment, paired(scores, base)))
+    running = "; ".join(f"{e.name} {_signed(c.gain)} ± {c.standard_error:.3f} on folds "
+                        f"{','.join(map(str, c.folds))}" for e, c in powering)
+    running = (f" Past the screen, on their way to folds 3-5: {running}." if running else "")
     if not judged:
         return None
     passed = [e.name for e, decision, _ in judged if decision == "passed"]
@@ -361,7 +367,7 @@ def cv_sentence(stage, experiments, results_dir="results"):
             f"{', '.join(passed) or 'none'}. The largest paired gain over today's {stage}: "
             f"{_signed(comparison.gain)} ± {comparison.standard_error:.3f} points ({best.name}, "
             f"folds {','.join(map(str, comparison.folds))}), against the +{PASS_GAIN:.2f} a pass "
-            "needs (table: [docs/results.md](docs/results.md)).")
+            f"needs (table: [docs/results.md](docs/results.md)).{running}")
 
 
 def _count(number, noun, plural=None):
