@@ -35,9 +35,9 @@ def _learning_rate_index(optimizer):
     return None
 
 
-def train_on_device(model, recipe, data, seed, epochs=None):
+def train_on_device(model, recipe, data, seed):
     """Trains the compiled `model` (compiled_model's, on the arrays path) on ((x_train,
-    y_train), (x_test, y_test)) uint8 arrays for `epochs` (default: the recipe's). Returns one
+    y_train), (x_test, y_test)) uint8 arrays for the recipe's epochs. Returns one
     row per epoch: train_seconds, eval_seconds (each waited out on the device), train loss and
     accuracy as it trained, test loss and accuracy."""
     import jax
@@ -99,7 +99,7 @@ def train_on_device(model, recipe, data, seed, epochs=None):
     trainable, non_trainable, optimizer_state = _variables(model)
     zero = jnp.zeros((), "float32")
     rows, key = [], jax.random.key(seed)
-    for number in range(epochs or recipe.epochs):
+    for number in range(recipe.epochs):
         if rate_index is not None:
             optimizer_state[rate_index] = jnp.asarray(recipe.learning_rate(number), "float32")
         started = time.perf_counter()
