@@ -11,6 +11,19 @@ def batches(dataset):
     return [(x.numpy(), y.numpy()) for x, y in dataset]
 
 
+class PipelineOptionsTest(unittest.TestCase):
+    def test_no_pipeline_runs_tf_datas_autotuning_model(self):
+        # Each epoch's dropped iterator would wait for that model's thread to wake up.
+        images, labels = np.zeros((8, 28, 28), np.uint8), np.zeros(8, np.int64)
+        recipe = Recipe(epochs=2, batch_size=4, clean_epochs=1, rotation_degrees=5.0)
+        datasets = {"train": pipeline.train_dataset(images, labels, 4, 0, rotation_degrees=5.0),
+                    "epochs": pipeline.epochs_dataset(images, labels, recipe, 0),
+                    "test": pipeline.test_dataset(images, labels, 4)}
+        datasets["one-hot"] = pipeline.one_hot(datasets["train"])
+        for name, dataset in datasets.items():
+            self.assertIs(dataset.options().autotune.enabled, False, name)
+
+
 @full_tier("real MNIST")
 class PipelineTest(unittest.TestCase):
     @classmethod

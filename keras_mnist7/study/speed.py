@@ -29,9 +29,10 @@ from keras_mnist7.spec.stages import get_stage
 BACKENDS = ("tensorflow", "jax", "torch")
 # Levers measured on the TensorFlow backend against its default row: one at a time, then the
 # rotation inside the step with steps_per_execution together. "oneDNN off" is what TensorFlow
-# does by itself on CPUs without AVX-512 VNNI (keras_mnist7/__init__ turns oneDNN on).
+# does by itself on CPUs without AVX-512 VNNI (keras_mnist7/__init__ turns oneDNN on);
+# "tf.data autotune on" is tf.data's default, which the package's pipelines turn off.
 LEVERS = ("steps_per_execution=32", "mixed_bfloat16", "input=arrays",
-          "input=arrays, steps_per_execution=32", "oneDNN off")
+          "input=arrays, steps_per_execution=32", "oneDNN off", "tf.data autotune on")
 LEVER_ENV = {"oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}}
 STAGE = "m4"
 
@@ -40,8 +41,9 @@ def time_this_backend(epochs, lever=None):
     """Trains m4 for `epochs` in this process, as main.py would (no run files written), or
     with levers moved (comma-separated): "steps_per_execution=32" (32 training steps per call
     into the compiled function), "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
-    weights), "input=arrays" (rotation inside the compiled step instead of a tf.data map).
-    Levers that are environment variables (LEVER_ENV) are set by run_keras_backend."""
+    weights), "input=arrays" (rotation inside the compiled step instead of a tf.data map),
+    "tf.data autotune on" (the pipelines' autotuning model back on). Levers that are
+    environment variables (LEVER_ENV) are set by run_keras_backend."""
     from keras_mnist7.run.training import compiled_model, fit_inputs
 
     moved = set((lever or "").split(", "))
@@ -53,8 +55,16 @@ def time_this_backend(epochs, lever=None):
     data = load_mnist()
     model = compiled_model(spec, len(data[0][0]),
                            steps_per_execution=32 if "steps_per_execution=32" in moved else 1)
+    inputs = fit_inputs(spec, data)
+    if "tf.data autotune on" in moved:
+        import tensorflow as tf
+
+        options = tf.data.Options()
+        options.autotune.enabled = True
+        inputs.update(x=inputs["x"].with_options(options),
+                      validation_data=inputs["validation_data"].with_options(options))
     timer = EpochTimer()
-    model.fit(**fit_inputs(spec, data), epochs=epochs, verbose=0,
+    model.fit(**inputs, epochs=epochs, verbose=0,
               callbacks=[timer, keras.callbacks.LearningRateScheduler(recipe.learning_rate)])
     return {"backend": keras.config.backend(), "input": spec.input, "epochs": timer.rows}
 
