@@ -159,6 +159,9 @@ flags.DEFINE_integer("port", 7860, "demo: the port to serve on (0: any free one)
 flags.DEFINE_integer("speed_rounds", 3,
                      "speed: how many times every row runs, the rows alternated (medians kept).",
                      lower_bound=1)
+flags.DEFINE_string("speed_rows", None,
+                    "speed: a regular expression; only the rows whose name it matches run, e.g. "
+                    "'keras tensorflow$|autotune|pytorch' (default: every row).")
 flags.DEFINE_string("results_dir", "results",
                     "report: read the benchmarks (<stage>/seeds.json) from here; speed, "
                     "profile: write speed/<machine>.json, profile/<machine>.json here.")
@@ -377,7 +380,7 @@ def run_speed(values, on):
 
     load_mnist(FLAGS.data_dir)  # found (and cached) before any row is timed
     print(speed_table(speed_benchmark(FLAGS.epochs or 3, FLAGS.results_dir,
-                                      rounds=FLAGS.speed_rounds)))
+                                      rounds=FLAGS.speed_rounds, rows=FLAGS.speed_rows)))
 
 
 def run_profile(values, on):

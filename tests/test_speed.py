@@ -2,6 +2,7 @@
 asserted here)."""
 
 import json
+import tempfile
 import unittest
 from unittest import mock
 
@@ -100,6 +101,27 @@ class SpeedTest(unittest.TestCase):
         self.assertIn("| keras tensorflow | - | 11.00 (10.00–20.00) | 1.25 |", table)
         self.assertIn("| 0.50 | 99.10 |", table)
 
+
+    def test_only_the_rows_the_expression_matches_run(self):
+        ran = []
+
+        def keras_row(backend, epochs, lever=None):
+            ran.append(f"keras {backend}" + (f", {lever}" if lever else ""))
+            return {"input": "dataset", "epochs": self.EPOCHS}
+
+        def torch_row(epochs, threads):
+            ran.append("pytorch reference")
+            return self.EPOCHS
+
+        with tempfile.TemporaryDirectory() as results, \
+                mock.patch.multiple(speed, run_keras_backend=keras_row,
+                                    run_torch_reference=torch_row, busy_others=list), \
+                mock.patch.object(speed.importlib.util, "find_spec", return_value=True):
+            report = speed.speed_benchmark(3, results, rounds=2,
+                                           rows="keras tensorflow$|autotune|pytorch")
+        self.assertEqual(ran, ["keras tensorflow", "keras tensorflow, tf.data autotune on",
+                               "pytorch reference"] * 2)
+        self.assertEqual([row["name"] for row in report["runs"]], ran[:3])
 
 class MachineTest(unittest.TestCase):
     def test_a_kind_of_machine_is_a_file_name(self):

@@ -274,9 +274,10 @@ def machine_record():
             "kind": machine_kind(cpu, os.cpu_count())}
 
 
-def speed_benchmark(epochs, results_dir, threads=2, rounds=3):
-    """Every installed Keras backend and lever, then the PyTorch reference if torch is installed,
-    in that order, `rounds` times over (one run's time on a shared machine says little: the
+def speed_benchmark(epochs, results_dir, threads=2, rounds=3, rows=None):
+    """Every installed Keras backend and lever, then the PyTorch reference if torch is installed
+    (those whose name the regular expression `rows` matches, if given), in that order, `rounds`
+    times over (one run's time on a shared machine says little: the
     rows are alternated and their medians kept). Other processes' load is read before the
     first row and after each round: a machine that was not idle is said so in the results,
     which are written to <results_dir>/speed/<machine kind>.json and .md; returns the report."""
@@ -288,6 +289,7 @@ def speed_benchmark(epochs, results_dir, threads=2, rounds=3):
     if importlib.util.find_spec("torch") is not None:
         timers.append(("pytorch reference", lambda: {
             "input": "-", "epochs": run_torch_reference(epochs, threads)}))
+    timers = [(name, timer) for name, timer in timers if re.search(rows or "", name)]
     measured = {name: [] for name, _ in timers}
     loads = [load_record("before")]
     for round_number in range(rounds):
@@ -304,6 +306,7 @@ def speed_benchmark(epochs, results_dir, threads=2, rounds=3):
               "machine": machine_record(), "load": loads, "idle": not busy,
               "versions": versions(), "command": " ".join(["python", "main.py", *sys.argv[1:]])}
     folder = Path(results_dir) / "speed"
+    folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / f"{report['machine']['kind']}.json", report)
     write_text(folder / f"{report['machine']['kind']}.md", speed_table(report) + "\n")
     return report
