@@ -68,6 +68,18 @@ class PartsTest(unittest.TestCase):
         self.assertIn("| the step (wall), Keras with `jit_compile=True` (XLA) | 7.50 | 5.00 | "
                       "1.50 |", profile_table({"keras": side, "torch": other}))
 
+    def test_two_threads_are_columns_of_their_own(self):
+        one = {"wall_ms": 10.0, "parts_ms": dict.fromkeys(PARTS, 0.5)}
+        two = {"wall_ms": 4.0, "parts_ms": dict.fromkeys(PARTS, 0.25)}
+        table = profile_table({"keras": one, "torch": one,
+                               "two_threads": {"keras": one, "torch": two}})
+        self.assertIn("| part of the step | Keras (TensorFlow), 1 thread, ms | PyTorch "
+                      "reference, 1 thread, ms | ratio | Keras (TensorFlow), 2 threads, ms |",
+                      table)
+        self.assertIn("| convolution | 0.50 | 0.50 | 1.0 | 0.50 | 0.25 | 2.0 |", table)
+        self.assertIn("| **the step (wall)** | **10.00** | **10.00** | **1.00** | **10.00** | "
+                      "**4.00** | **2.50** |", table)
+
     def test_the_results_page_shows_each_machines_profile_and_whether_it_was_idle(self):
         side = {"wall_ms": 10.0, "parts_ms": dict.fromkeys(PARTS, 0.5)}
         report = {"command": "python main.py --mode=profile", "steps": 100, "warmup_steps": 30,
@@ -90,6 +102,7 @@ class PartsTest(unittest.TestCase):
             for suffix in (".json", ".md"):
                 self.assertTrue((Path(results) / "profile" / f"{kind}{suffix}").is_file())
         self.assertEqual((report["keras"], report["torch"]), (side, side))
+        self.assertEqual(report["two_threads"], {"keras": side, "torch": side})
 
 
 @full_tier("trains m4 for a few steps on each side")

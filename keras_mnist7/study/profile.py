@@ -4,9 +4,11 @@ benchmark (results/profile/<machine>.json and .md), never a test.
 
 Both train m4 as --mode=speed times it (batch 128, rotation, the stage's recipe), on one
 thread so that ops run one after another and their times add up to the step: whatever the
-step's wall time holds beyond its ops is Python, the framework's loop and callbacks. Each side
-runs in a process of its own; wall times are medians of ROUNDS rounds, the rows alternated, and
-Keras' step compiled by XLA (jit_compile) is timed beside its default as a lever.
+step's wall time holds beyond its ops is Python, the framework's loop and callbacks. Then
+both again on two threads: which parts each framework spreads over a second core (ops may then
+overlap, so parts can add up to more than the step). Each side runs in a process of its own;
+wall times are medians of ROUNDS rounds, the rows alternated, and Keras' step compiled by XLA
+(jit_compile) is timed beside its default as a lever.
 """
 
 import dataclasses
@@ -197,9 +199,9 @@ def profile_torch(threads=1):
     return {"wall_ms": 1e3 * wall, "parts_ms": {k: v / STEPS for k, v in parts.items()}}
 
 
-def _in_own_process(function):
+def _in_own_process(function, threads):
     code = (f"import json; from keras_mnist7.study.profile import {function}; "
-            f"print('PROFILE ' + json.dumps({function}()))")
+            f"print('PROFILE ' + json.dumps({function}(threads={threads})))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
                                              "KERAS_BACKEND": "tensorflow"})
@@ -215,20 +217,32 @@ def with_outside(side):
 
 
 def profile_table(report):
-    """Markdown: milliseconds per step of each part, Keras against the PyTorch reference."""
-    keras_parts, torch_parts = with_outside(report["keras"]), with_outside(report["torch"])
-    lines = ["| part of the step | Keras (TensorFlow), ms | PyTorch reference, ms | ratio |",
-             "|---|--:|--:|--:|"]
+    """Markdown: milliseconds per step of each part, Keras against the PyTorch reference, on
+    one thread and, where the report has them, on two."""
+    columns = [("", report)]
+    if "two_threads" in report:
+        columns = [(", 1 thread", report), (", 2 threads", report["two_threads"])]
+    parts = [(with_outside(c["keras"]), with_outside(c["torch"])) for _, c in columns]
+
+    def cells(mine, theirs, bold=False):
+        ratio = f"{mine / theirs:.2f}" if bold else f"{mine / theirs:.1f}" if theirs >= 0.05 \
+            else "-"
+        mark = "**" if bold else ""
+        return f" {mark}{mine:.2f}{mark} | {mark}{theirs:.2f}{mark} | {mark}{ratio}{mark} |"
+
+    lines = ["| part of the step |" + "".join(f" Keras (TensorFlow){label}, ms | PyTorch "
+                                             f"reference{label}, ms | ratio |"
+                                             for label, _ in columns),
+             "|---|" + "--:|--:|--:|" * len(columns)]
     for part in (*PARTS, OUTSIDE):
-        mine, theirs = keras_parts[part], torch_parts[part]
-        ratio = f"{mine / theirs:.1f}" if theirs >= 0.05 else "-"
-        lines.append(f"| {part} | {mine:.2f} | {theirs:.2f} | {ratio} |")
-    mine, theirs = report["keras"]["wall_ms"], report["torch"]["wall_ms"]
-    lines.append(f"| **the step (wall)** | **{mine:.2f}** | **{theirs:.2f}** | "
-                 f"**{mine / theirs:.2f}** |")
-    if xla := report["keras"].get("wall_ms_jit_compile"):
-        lines.append(f"| the step (wall), Keras with `jit_compile=True` (XLA) | {xla:.2f} | "
-                     f"{theirs:.2f} | {xla / theirs:.2f} |")
+        lines.append(f"| {part} |" + "".join(cells(k[part], t[part]) for k, t in parts))
+    lines.append("| **the step (wall)** |" + "".join(
+        cells(c["keras"]["wall_ms"], c["torch"]["wall_ms"], bold=True) for _, c in columns))
+    if all("wall_ms_jit_compile" in c["keras"] for _, c in columns):
+        lines.append("| the step (wall), Keras with `jit_compile=True` (XLA) |" + "".join(
+            f" {c['keras']['wall_ms_jit_compile']:.2f} | {c['torch']['wall_ms']:.2f} | "
+            f"{c['keras']['wall_ms_jit_compile'] / c['torch']['wall_ms']:.2f} |"
+            for _, c in columns))
     return "\n".join(lines)
 
 
@@ -240,8 +254,10 @@ def profile_benchmark(results_dir):
 
     loads = [load_record("before")]
     report = {"stage": STAGE, "threads": 1, "warmup_steps": WARMUP_STEPS, "steps": STEPS,
-              "keras": _in_own_process("profile_keras"),
-              "torch": _in_own_process("profile_torch")}
+              "keras": _in_own_process("profile_keras", 1),
+              "torch": _in_own_process("profile_torch", 1),
+              "two_threads": {side: _in_own_process(f"profile_{side}", 2)
+                              for side in ("keras", "torch")}}
     loads.append(load_record("after"))
     busy = sorted({command for load in loads for command, _ in load["busy_others"]})
     report.update(machine=machine_record(), load=loads, idle=not busy, versions=versions(),
@@ -251,6 +267,6 @@ def profile_benchmark(results_dir):
     write_json(folder / f"{report['machine']['kind']}.json", report)
     idle = "" if report["idle"] else "\n\n**Not idle**: other processes ran beside it."
     write_text(folder / f"{report['machine']['kind']}.md",
-               f"`{report['command']}` on {report['machine']['kind']}, one thread, "
+               f"`{report['command']}` on {report['machine']['kind']}, one thread and two, "
                f"{STEPS} steps after {WARMUP_STEPS}:\n\n{profile_table(report)}{idle}\n")
     return report
