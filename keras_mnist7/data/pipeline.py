@@ -27,7 +27,7 @@ def without_autotune(dataset):
 
     Keras makes a new iterator for each epoch and each evaluation, and a dropped iterator
     waits for its autotuning thread's next wake-up, whose period doubles up to seconds: whole
-    seconds lost per epoch (the speed benchmark's "tf.data autotune on" row). The map runs in
+    seconds lost per epoch (docs/backends.md, "tf.data's autotuning thread"). The map runs in
     order and the buffers are small, so the model has nothing to tune.
     """
     options = tf.data.Options()
