@@ -30,9 +30,11 @@ BACKENDS = ("tensorflow", "jax", "torch")
 # Levers measured on the TensorFlow backend against its default row: one at a time, then the
 # rotation inside the step with steps_per_execution together. "oneDNN off" is what TensorFlow
 # does by itself on CPUs without AVX-512 VNNI (keras_mnist7/__init__ turns oneDNN on);
-# "tf.data autotune on" is tf.data's default, which the package's pipelines turn off.
+# "tf.data autotune on" is tf.data's default, which the package's pipelines turn off;
+# "inter-op threads=1" runs one op at a time, with every core for it.
 LEVERS = ("steps_per_execution=32", "mixed_bfloat16", "input=arrays",
-          "input=arrays, steps_per_execution=32", "oneDNN off", "tf.data autotune on")
+          "input=arrays, steps_per_execution=32", "oneDNN off", "tf.data autotune on",
+          "inter-op threads=1")
 LEVER_ENV = {"oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}}
 STAGE = "m4"
 
@@ -42,11 +44,16 @@ def time_this_backend(epochs, lever=None):
     with levers moved (comma-separated): "steps_per_execution=32" (32 training steps per call
     into the compiled function), "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
     weights), "input=arrays" (rotation inside the compiled step instead of a tf.data map),
-    "tf.data autotune on" (the pipelines' autotuning model back on). Levers that are
+    "tf.data autotune on" (the pipelines' autotuning model back on), "inter-op threads=1"
+    (TensorFlow runs one op at a time). Levers that are
     environment variables (LEVER_ENV) are set by run_keras_backend."""
     from keras_mnist7.run.training import compiled_model, fit_inputs
 
     moved = set((lever or "").split(", "))
+    if "inter-op threads=1" in moved:
+        import tensorflow as tf
+
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     if "mixed_bfloat16" in moved:
         keras.config.set_dtype_policy("mixed_bfloat16")
     recipe = get_stage(STAGE).recipe_with(epochs=epochs)
