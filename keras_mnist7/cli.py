@@ -19,6 +19,7 @@ what it checks before TensorFlow loads and what it runs after.
 """
 
 import os
+import re
 import sys
 import types
 from pathlib import Path
@@ -185,7 +186,17 @@ flags.register_multi_flags_validator(
     ["ray", "mode", "seeds"],
     lambda f: f["ray"] is None or f["mode"] == "search" or f["mode"] == "train" and f["seeds"],
     "--ray runs a benchmark: it needs --mode=train and --seeds, or --mode=search")
+flags.register_validator("speed_rows", lambda rows: rows is None or _compiles(rows),
+                         "--speed_rows must be a regular expression")
 FLAGS = flags.FLAGS
+
+
+def _compiles(expression):
+    try:
+        re.compile(expression)
+    except re.error:
+        return False
+    return True
 
 
 def fail(message):

@@ -44,6 +44,10 @@ class FlagRejectionTest(unittest.TestCase):
         assert_refused(self, ["--stage=m1", "--bn_before_relu"],
                        "--bn_before_relu: stage m1 has no BatchNorm layers")
 
+    def test_a_speed_row_expression_that_does_not_compile(self):
+        assert_refused(self, ["--mode=speed", "--speed_rows=keras ("],
+                       "--speed_rows must be a regular expression")
+
     def test_explicit_data_dir_that_does_not_exist(self):
         assert_refused(self, ["--data_dir=/no/such/mnist"], "--data_dir /no/such/mnist: no such")
 

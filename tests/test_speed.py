@@ -122,6 +122,8 @@ class SpeedTest(unittest.TestCase):
         self.assertEqual(ran, ["keras tensorflow", "keras tensorflow, tf.data autotune on",
                                "pytorch reference"] * 2)
         self.assertEqual([row["name"] for row in report["runs"]], ran[:3])
+        with self.assertRaisesRegex(ValueError, "matches none of the rows"):
+            speed.speed_benchmark(3, "unused", rows="no such row")
 
 class MachineTest(unittest.TestCase):
     def test_a_kind_of_machine_is_a_file_name(self):

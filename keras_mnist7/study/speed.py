@@ -297,6 +297,8 @@ def speed_benchmark(epochs, results_dir, threads=2, rounds=3, rows=None):
         timers.append(("pytorch reference", lambda: {
             "input": "-", "epochs": run_torch_reference(epochs, threads)}))
     timers = [(name, timer) for name, timer in timers if re.search(rows or "", name)]
+    if not timers:
+        raise ValueError(f"--speed_rows={rows} matches none of the rows this machine can run")
     measured = {name: [] for name, _ in timers}
     loads = [load_record("before")]
     for round_number in range(rounds):
