@@ -145,7 +145,8 @@ def profile_section(results_dir):
                 "which stretches every figure.")
         lines += [f"### Where a step's time goes: {path.stem}",
                   f"`{report['command']}` -> `results/profile/{path.name}`: m4, batch 128, "
-                  f"one thread, milliseconds per training step, {report['steps']} steps after "
+                  f"{'one thread and two' if 'two_threads' in report else 'one thread'}, "
+                  f"milliseconds per training step, {report['steps']} steps after "
                   f"{report['warmup_steps']}; each part is its ops' own time, by TensorFlow's "
                   "and PyTorch's profilers (why: [docs/backends.md](backends.md#where-a-steps-"
                   f"time-goes)).{idle}", profile_table(report)]
