@@ -45,14 +45,14 @@ def time_this_backend(epochs, lever=None):
     into the compiled function), "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
     weights), "input=arrays" (rotation inside the compiled step instead of a tf.data map),
     "tf.data autotune on" (the pipelines' autotuning model back on), "inter-op threads=1"
-    (TensorFlow runs one op at a time). Levers that are
-    environment variables (LEVER_ENV) are set by run_keras_backend."""
+    (TensorFlow runs one op at a time). Levers that are environment variables (LEVER_ENV) are
+    set by run_keras_backend."""
     from keras_mnist7.run.training import compiled_model, fit_inputs
 
     moved = set((lever or "").split(", "))
-    if "inter-op threads=1" in moved:
+    if moved & {"inter-op threads=1", "tf.data autotune on"}:
         import tensorflow as tf
-
+    if "inter-op threads=1" in moved:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     if "mixed_bfloat16" in moved:
         keras.config.set_dtype_policy("mixed_bfloat16")
@@ -64,8 +64,6 @@ def time_this_backend(epochs, lever=None):
                            steps_per_execution=32 if "steps_per_execution=32" in moved else 1)
     inputs = fit_inputs(spec, data)
     if "tf.data autotune on" in moved:
-        import tensorflow as tf
-
         options = tf.data.Options()
         options.autotune.enabled = True
         inputs.update(x=inputs["x"].with_options(options),
