@@ -297,6 +297,10 @@ EARLIER = (
                "batch 32 with cosine to 0.001", kind="confirmation",
                recorded="m5-confirmation-100-109", seeds=tuple(range(100, 110)),
                decision="failed (7 of 10); seeds 100-109 used up"),
+    Experiment("m5-confirmation-110-119", "m5", "confirmation", "the confirmation of m5 with "
+               "SGD at batch 32 and cosine to 0", kind="confirmation",
+               recorded="m5-confirmation-110-119", seeds=tuple(range(110, 120)),
+               decision="failed (8 of 10); seeds 110-119 used up; m5 became m5-batch-16-adamw"),
     Experiment("m6-confirmation-100-109", "m6", "confirmation", "the confirmation of the first "
                "m6 (4914-separable-28)", kind="confirmation",
                recorded="m6-confirmation-100-109", seeds=tuple(range(100, 110)),
