@@ -33,8 +33,8 @@ class StageTableTest(unittest.TestCase):
         self.assertTrue(rows[2].startswith("| m1 | 1,622 | 0 | 1,622 | 10 | "))
         self.assertIn("| m4 | 7,905 | 170 | 8,075 | 38 | SGD(m=0.9) lr 0.05, x0.1 every 6 epochs | "
                       "15 | 128 | 0.05 | rotate +-8 deg | keras |", rows[5])
-        self.assertIn("| m5 | 7,742 | 164 | 7,906 | 18 | SGD(m=0.9, wd=0.0005) lr 0 -> 0.025 in 2 "
-                      "epochs, cosine to 0 | 15 | 32 | 0.05 | - | keras |", rows[6])
+        self.assertIn("| m5 | 7,742 | 164 | 7,906 | 18 | AdamW(beta_1=0.9, wd=0.01) lr 0 -> 0.005 in 2 "
+                      "epochs, cosine to 0 | 15 | 16 | 0.05 | - | keras |", rows[6])
         self.assertIn("| m6 | 4,696 | 264 | 4,960 | 18 | SGD(m=0.9, wd=0.0005) lr 0 -> 0.0125 in 2 "
                       "epochs, cosine to 0 | 15 | 16 | 0.05 | shift +-1 px | keras |", rows[7])
         self.assertTrue(rows[2].endswith("| torch |"))
@@ -193,8 +193,8 @@ class WriteupTest(unittest.TestCase):
             for item in same["architecture"]["plan"]]}}
         self.assertEqual(changes.changes_from_stage("m5", old_record), "none (today's m5)")
         self.assertEqual(changes.changes_from_stage("m6", same),
-                         "`--batch_size=32` `--lr=0.025` `--translation_pixels=0` "
-                         "`--plan=10v,16v,P,8x1,16v,16v,16v,10x1l`")
+                         "`--optimizer=adamw` `--lr=0.005` `--weight_decay=0.01` "
+                         "`--translation_pixels=0` `--plan=10v,16v,P,8x1,16v,16v,16v,10x1l`")
 
     def test_held_out_runs_come_from_the_registry_each_from_its_own_folder(self):
         fake_results(self.results / "holdout-m6" / "small", "m5", self.RUNS)

@@ -10,7 +10,7 @@ from keras import layers
 from keras_mnist7 import STAGES, build_model
 from keras_mnist7.model.builders import param_counts
 from keras_mnist7.spec.architecture import POOL, Conv
-from keras_mnist7.spec.stages import Recipe, get_stage
+from keras_mnist7.spec.stages import M5_SGD_RECIPE, Recipe, get_stage
 from tests.helpers import run_python
 
 TORCH_TYPE = {
@@ -92,7 +92,7 @@ class ParamCountTest(unittest.TestCase):
         separable = [l.name for l in model.layers if isinstance(l, layers.SeparableConv2D)]
         self.assertEqual(separable, ["conv2", "conv3", "conv4", "conv5"])
         self.assertEqual(get_stage("m6").recipe, dataclasses.replace(
-            get_stage("m5").recipe, batch_size=16, lr=0.0125, translation_pixels=1.0))
+            M5_SGD_RECIPE, batch_size=16, lr=0.0125, translation_pixels=1.0))
 
     def test_m5_puts_batchnorm_before_each_relu(self):
         names = [layer.name for layer in build_model("m5").layers]

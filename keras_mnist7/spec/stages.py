@@ -177,10 +177,14 @@ SEPARABLE = dataclasses.replace(COMPACT, plan=(
     *[Conv(32, padding="valid", separable=True)] * 3, Conv(10, kernel_size=1, activation=False)))
 
 _SEED_RECIPE = Recipe(lr=0.01, dropout=0.05)
-_M5_RECIPE = Recipe(batch_size=32, lr=0.025, weight_decay=5e-4, schedule="cosine",
-                    warmup_epochs=2, dropout=0.05)
-# m6: twice m5's updates at its lr-to-batch ratio, and training images shifted by up to 1 pixel.
-_M6_RECIPE = dataclasses.replace(_M5_RECIPE, batch_size=16, lr=0.0125, translation_pixels=1.0)
+# m5 as its cross-validated search judged candidates against: SGD at batch 32.
+M5_SGD_RECIPE = Recipe(batch_size=32, lr=0.025, weight_decay=5e-4, schedule="cosine",
+                       warmup_epochs=2, dropout=0.05)
+# m5: that search's best candidate, AdamW at batch 16 (m5-batch-16-adamw).
+_M5_RECIPE = dataclasses.replace(M5_SGD_RECIPE, batch_size=16, optimizer="adamw", lr=0.005,
+                                 weight_decay=0.01)
+# m6: twice SGD m5's updates at its lr-to-batch ratio, and training images shifted by up to 1 px.
+_M6_RECIPE = dataclasses.replace(M5_SGD_RECIPE, batch_size=16, lr=0.0125, translation_pixels=1.0)
 
 _REGISTRY = {stage.name: stage for stage in (
     Stage("m1", SEED_PLAIN, Recipe(lr=0.01),
@@ -214,13 +218,14 @@ _REGISTRY = {stage.name: stage for stage in (
                   "softmax)",
                   "No conv biases, BN before each ReLU: BN's beta gives every ReLU its own "
                   "threshold (with ReLU -> BN a bias-free ReLU cuts at zero)",
-                  "Batch 32 at lr 0.025 (chosen on held-out training images over batch 64 at lr "
-                  "0.05: twice the updates at the same lr-to-batch ratio); 2 warm-up epochs",
+                  "Batch 16 and Keras' AdamW at peak lr 0.005 with decoupled weight decay 0.01, "
+                  "after 2 warm-up epochs: the best candidate of the cross-validated search, "
+                  "+0.053 +- 0.016 points over SGD at batch 32 on held-out folds (t 3.4), under "
+                  "the +0.08 a pass asks, so confirmed anyway as the search's terms say",
                   "Then cosine all the way to 0 at the end of epoch 15, so each of the last "
                   "epochs takes smaller steps than the one before (chosen on held-out images "
                   "over cosine to 0.001 by epoch 12 and 3 epochs there: cosine-to-0)",
-                  "Keras' decoupled weight decay 5e-4; no rotation (with +-8 degrees, 2 of 5 "
-                  "seeds held: ablation rotation-8)"),
+                  "No rotation (with +-8 degrees, 2 of 5 seeds held: ablation rotation-8)"),
           margin={"final_mean": 99.50, "lowest": 99.42}),
     Stage("m6", SEPARABLE, _M6_RECIPE,
           target=("Beyond the assignment: at most 5,000 params by Keras' own count, >= 99.40% "

@@ -42,6 +42,8 @@ class Experiment:
     seeds: tuple = ()  # a recorded kind: the seeds it ran
     decision: str | None = None  # what it led to (a cv decision is read from files)
     trained_as: str | None = None  # the stage its runs trained as, if not `stage`
+    # (flag, value) pairs: the stage as it was when the experiment ran, under `changes`
+    base: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -53,7 +55,7 @@ class Experiment:
             raise ValueError(f"experiment {self.name}: a candidate, and only a candidate, "
                              "names its baseline")
         known = {field.name for field in dataclasses.fields(Recipe)} | set(ARCHITECTURE_CHANGES)
-        unknown = sorted({flag for flag, _ in self.changes} - known)
+        unknown = sorted({flag for flag, _ in self.changes + self.base} - known)
         if unknown:
             raise ValueError(f"experiment {self.name}: unknown settings {', '.join(unknown)}")
 
@@ -82,7 +84,7 @@ class Experiment:
             raise ValueError(f"experiment {self.name} is recorded: its command ran an earlier "
                              "stage's recipe (see its seeds.json)")
         stage = get_stage(self.stage)
-        changes = dict(self.changes)
+        changes = {**dict(self.base), **dict(self.changes)}
         architecture = {key: changes.pop(key) for key in ARCHITECTURE_CHANGES if key in changes}
         if "plan" in architecture:
             architecture["plan"] = parse_plan(architecture["plan"])
@@ -91,19 +93,23 @@ class Experiment:
                        cv=True, **fields)
 
 
-def _candidate(stage):
+def _candidate(stage, base=()):
     def candidate(name, family, why, **changes):
         return Experiment(name, stage, family, why, tuple(changes.items()),
-                          baseline=f"{stage}-baseline")
+                          baseline=f"{stage}-baseline", base=base)
     return candidate
 
 
-_m5, _m6 = _candidate("m5"), _candidate("m6")
+# m5's search ran against m5 as it was then, SGD at batch 32 (stages.M5_SGD_RECIPE).
+M5_AS_SEARCHED = (("batch_size", 32), ("optimizer", "sgd"), ("lr", 0.025),
+                  ("weight_decay", 5e-4))
+_m5, _m6 = _candidate("m5", M5_AS_SEARCHED), _candidate("m6")
 
 
 REGISTRY = {experiment.name: experiment for experiment in (
-    Experiment("m5-baseline", "m5", "baseline", "Today's m5, the baseline every m5 candidate "
-               "is paired with on the same (seed, fold) pairs", kind="baseline"),
+    Experiment("m5-baseline", "m5", "baseline", "m5 as it was (SGD at batch 32), the baseline "
+               "every m5 candidate is paired with on the same (seed, fold) pairs",
+               kind="baseline", base=M5_AS_SEARCHED),
     _m5("m5-batch-16", "batch",
         "Batch 16 at lr 0.0125 (m5's lr-to-batch ratio, twice the updates) helped m6",
         batch_size=16, lr=0.0125),
@@ -291,6 +297,10 @@ EARLIER = (
                "batch 32 with cosine to 0.001", kind="confirmation",
                recorded="m5-confirmation-100-109", seeds=tuple(range(100, 110)),
                decision="failed (7 of 10); seeds 100-109 used up"),
+    Experiment("m5-confirmation-110-119", "m5", "confirmation", "the confirmation of m5 with "
+               "SGD at batch 32 and cosine to 0", kind="confirmation",
+               recorded="m5-confirmation-110-119", seeds=tuple(range(110, 120)),
+               decision="failed (8 of 10); seeds 110-119 used up; m5 became m5-batch-16-adamw"),
     Experiment("m6-confirmation-100-109", "m6", "confirmation", "the confirmation of the first "
                "m6 (4914-separable-28)", kind="confirmation",
                recorded="m6-confirmation-100-109", seeds=tuple(range(100, 110)),

@@ -18,7 +18,9 @@ from keras_mnist7.study.search import ALL_FOLDS, PASS_GAIN, fold_scores, paired,
 
 def schedule_text(recipe):
     decay = f", wd={recipe.weight_decay:g}" if recipe.weight_decay else ""
-    sgd = f"SGD(m={recipe.momentum}{decay})"
+    nesterov = ", nesterov" if recipe.nesterov else ""
+    sgd = (f"AdamW(beta_1={recipe.momentum}{decay})" if recipe.optimizer == "adamw" else
+           f"SGD(m={recipe.momentum}{nesterov}{decay})")
     if recipe.schedule == "cosine":
         held = f", held {recipe.cooldown_epochs} epochs" if recipe.cooldown_epochs else ""
         return (f"{sgd} lr 0 -> {recipe.lr:g} in {recipe.warmup_epochs} epochs, cosine to "
