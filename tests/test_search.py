@@ -190,16 +190,16 @@ class ReportTest(unittest.TestCase):
             self.write(results, worse, {0: 99.40, 1: 99.39, 2: 99.41})
             table = "\n".join(cv_table("m5", experiments, results))
             sentence = cv_sentence("m5", experiments, results)
-        self.assertIn("| base | baseline | none | 7,906 | 0,1,2,3,4,5 | 99.40 | - | - | baseline |",
+        self.assertIn("| base | baseline | none | 7,906 | 0,1,2,3,4,5 | 99.40 | - | - | - | baseline |",
                       table)
-        self.assertIn("| better | f1 | `--nesterov` | 7,906 | 0,1,2 | 99.49 | +0.090 ± 0.006, t 15.6 "
+        self.assertIn("| better | f1 | `--nesterov` | 7,906 | 0,1,2 | 99.49 | base | +0.090 ± 0.006, t 15.6 "
                       "| 0.0200 / 0.0200 | powering |", table)
         self.assertIn("| worse |", table)
         self.assertIn("dropped at screen |", table)
-        self.assertIn("| waiting | f3 | `--nesterov` | - | - | - | - | - | not run yet |", table)
+        self.assertIn("| waiting | f3 | `--nesterov` | - | - | - | base | - | - | not run yet |", table)
         self.assertIn("1 candidate of 1 family judged so far, 2 not judged yet; passed: none",
                       sentence)
-        self.assertIn("+0.000 ± 0.006 points (worse, folds 0,1,2)", sentence)
+        self.assertIn("+0.000 ± 0.006 points (worse against base, folds 0,1,2)", sentence)
         self.assertIn("Past the screen, on their way to folds 3-5: better +0.090 ± 0.006 on "
                       "folds 0,1,2.", sentence)
 

@@ -297,8 +297,9 @@ def cv_table(stage, experiments, results_dir="results"):
     result files: what it changes, its params, the folds run, the mean paired gain over its
     baseline with its standard error, final losses, and the protocol's decision."""
     lines = ["| experiment | family | changes | params | folds | last-4 held-out %, mean | "
-             "paired gain, points (± s.e., t) | final loss, candidate / baseline | decision |",
-             "|---|---|---|--:|---|--:|--:|--:|---|"]
+             "paired with | paired gain, points (± s.e., t) | final loss, candidate / baseline "
+             "| decision |",
+             "|---|---|---|--:|---|--:|---|--:|--:|---|"]
     def seeds_json(experiment):
         return Path(results_dir) / experiment.seeds_json.relative_to("results")
 
@@ -329,8 +330,8 @@ def cv_table(stage, experiments, results_dir="results"):
                 loss = f"{comparison.loss:.4f} / {comparison.baseline_loss:.4f}"
         lines.append(f"| {experiment.name} | {experiment.family} | {changes} | "
                      f"{'-' if params is None else f'{params:,}'} | "
-                     f"{','.join(map(str, sorted(scores))) or '-'} | {level} | {gain} | {loss} | "
-                     f"{decision} |")
+                     f"{','.join(map(str, sorted(scores))) or '-'} | {level} | "
+                     f"{experiment.baseline or '-'} | {gain} | {loss} | {decision} |")
     return lines
 
 
@@ -366,9 +367,10 @@ def cv_sentence(stage, experiments, results_dir="results"):
             f"{_count(families, 'family', 'families')} judged"
             + (f" so far, {len(candidates) - len(judged)} not judged yet"
                if len(candidates) > len(judged) else "") + "; passed: "
-            f"{', '.join(passed) or 'none'}. The largest paired gain over today's {stage}: "
-            f"{_signed(comparison.gain)} ± {comparison.standard_error:.3f} points ({best.name}, "
-            f"folds {','.join(map(str, comparison.folds))}), against the +{PASS_GAIN:.2f} a pass "
+            f"{', '.join(passed) or 'none'}. The largest paired gain over a baseline: "
+            f"{_signed(comparison.gain)} ± {comparison.standard_error:.3f} points ({best.name} "
+            f"against {best.baseline}, folds {','.join(map(str, comparison.folds))}), against "
+            f"the +{PASS_GAIN:.2f} a pass "
             f"needs (table: [docs/results.md](docs/results.md)).{running}")
 
 
