@@ -120,15 +120,15 @@ m6() { train --stage=m6 --seeds=110,111,112,113,114,115,116,117,118,119 --output
 #   relu-before-bn+rotation-8: revision 2cbd124, which also rotated by up to +-8 degrees.
 #   relu-before-bn+rotation-8+no-weight-decay: revision 33fceb3, rotation and no weight decay.
 
-# The shipped models: the last epoch (not the best one) of m5's and of m6's seed 110 (the first
-# seed of each one's confirmation); each one's evaluation (pretrained/<name>_evaluation/:
+# The shipped models: the last epoch (not the best one) of the first seed of each one's
+# confirmation (m5: 120, m6: 110); each one's evaluation (pretrained/<name>_evaluation/:
 # confusion.png, mistakes.png, evaluation.json) and exports, checked by their own runtimes
 # (pretrained/<name>_export/export.json; the exported files are not committed). MODELS picks
 # some: `MODELS=m6:110 scripts/benchmarks.sh pretrained` (a checkout's results keep no .keras).
 pretrained() {
   local name_seed name
   mkdir -p pretrained
-  for name_seed in ${MODELS:-m5:110 m6:110}; do
+  for name_seed in ${MODELS:-m5:120 m6:110}; do
     name=${name_seed%:*}
     cp "results/$name/seed${name_seed#*:}/last.keras" "pretrained/$name.keras"
     cp "results/$name/seed${name_seed#*:}/metrics.json" "pretrained/$name.metrics.json"

@@ -32,7 +32,7 @@ class PretrainedTest(unittest.TestCase):
     # name: (the confirmation seed it comes from, the most params its stage may have, the
     # least it scores). m5: under 8,000 params, the bar. m6: at most 5,000, and the bar too (its
     # seed 110 scored 99.40% after its last epoch).
-    SHIPPED = {"m5": (110, 7999, 99.40), "m6": (110, 5000, 99.40)}
+    SHIPPED = {"m5": (120, 7999, 99.40), "m6": (110, 5000, 99.40)}
 
     def score_elsewhere(self, model):
         _, (x_test, y_test) = mnist()
