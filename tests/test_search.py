@@ -203,6 +203,21 @@ class ReportTest(unittest.TestCase):
         self.assertIn("Past the screen, on their way to folds 3-5: better +0.090 ± 0.006 on "
                       "folds 0,1,2.", sentence)
 
+    def test_rows_run_over_an_older_stage_say_so_under_the_table(self):
+        from keras_mnist7.study.writeup import cv_table
+
+        old = (("batch_size", 32), ("optimizer", "sgd"))
+        baseline = Experiment("base", "m5", "baseline", "why", kind="baseline", base=old)
+        candidate = Experiment("cand", "m5", "f1", "why", (("nesterov", True),),
+                               baseline="base", base=old)
+        today = Experiment("today", "m5", "f2", "why", (("lr", 0.01),), baseline="cand")
+        with tempfile.TemporaryDirectory() as tmp:
+            table = cv_table("m5", [baseline, candidate, today], Path(tmp))
+        self.assertEqual(table[-1], "base, cand ran over m5 as it was then (today's m5 with "
+                                    "`--batch_size=32` `--optimizer=sgd`); their changes are "
+                                    "over that.")
+        self.assertIn("| today | f2 | `--lr=0.01` | - | - | - | cand |", "\n".join(table))
+
 
 if __name__ == "__main__":
     unittest.main()

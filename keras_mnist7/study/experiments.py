@@ -24,6 +24,12 @@ RECORDED = ("holdout", "ablation", "tuning", "confirmation")
 KINDS = RUNNABLE + RECORDED
 
 
+def as_flags(settings):
+    """(flag, value) pairs as main.py flags, e.g. ('--batch_size=16', '--nesterov')."""
+    return tuple(f"--{flag}" if value is True else f"--no{flag}" if value is False
+                 else f"--{flag}={value}" for flag, value in settings)
+
+
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     name: str
@@ -75,8 +81,7 @@ class Experiment:
 
     def flags(self):
         """The changes as main.py flags, e.g. ('--batch_size=16', '--nesterov')."""
-        return tuple(f"--{flag}" if value is True else f"--no{flag}" if value is False
-                     else f"--{flag}={value}" for flag, value in self.changes)
+        return as_flags(self.changes)
 
     def run_spec(self, **fields):
         """The RunSpec of this experiment's cv runs (RunSpec's other fields as given)."""

@@ -13,6 +13,7 @@ from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
 from keras_mnist7.spec.stages import STAGES, Recipe, get_stage, with_defaults
 from keras_mnist7.study import fidelity
 from keras_mnist7.study.changes import changes_from_stage
+from keras_mnist7.study.experiments import as_flags
 from keras_mnist7.study.search import ALL_FOLDS, PASS_GAIN, fold_scores, paired, verdict
 
 
@@ -332,6 +333,13 @@ def cv_table(stage, experiments, results_dir="results"):
                      f"{'-' if params is None else f'{params:,}'} | "
                      f"{','.join(map(str, sorted(scores))) or '-'} | {level} | "
                      f"{experiment.baseline or '-'} | {gain} | {loss} | {decision} |")
+    bases = {experiment.base for experiment in experiments
+             if experiment.stage == stage and experiment.runnable and experiment.base}
+    for base in sorted(bases):
+        names = [e.name for e in experiments if e.stage == stage and e.base == base]
+        lines += ["", f"{', '.join(names)} ran over {stage} as it was then (today's {stage} "
+                  f"with {' '.join(f'`{flag}`' for flag in as_flags(base))}); their changes "
+                  "are over that."]
     return lines
 
 
