@@ -61,18 +61,24 @@ fidelity() {
   fidelity_runs | xargs -P 2 -L 1 "$python" main.py --verbose=2 --threads=1 --seeds=0,1,2
 }
 
-# Ablations: one change each to m5 as it was before the held-out search (batch 64 at lr 0.05), so each
-# command names those two values; their names say what they changed then, and the report gives
-# each one's changes from today's m5 (seed 0; the weight decay and the rotation on seeds 0-4, as
-# their effects are close to the spread between seeds).
-old_m5=(--batch_size=64 --lr=0.05)
+# m5's earlier recipes, as flags over today's: SGD at batch 32 (m5 until the cross-validated
+# search: the held-out searches, the walltime and input-arrays runs), and before the held-out
+# search batch 64 at lr 0.05 with cosine to 0.001 by epoch 12, held there 3 epochs.
+sgd_m5=(--optimizer=sgd --batch_size=32 --lr=0.025 --weight_decay=0.0005)
+old_m5=("${sgd_m5[@]}" --batch_size=64 --lr=0.05 --cooldown_epochs=3 --min_lr=0.001)
+
+# Ablations: one change each to m5 as it was before the held-out search (old_m5); their names
+# say what they changed then, and the report gives each one's changes from today's m5 (seed 0;
+# the weight decay and the rotation on seeds 0-4, as their effects are close to the spread
+# between seeds).
 ablations() {
   train --stage=m5 --seeds=0,1,2,3,4 --output_dir=results/ablations/no-weight-decay \
     "${old_m5[@]}" --weight_decay=0
   train --stage=m5 --seeds=0,1,2,3,4 --output_dir=results/ablations/rotation-8 "${old_m5[@]}" \
     --rotation_degrees=8
   train --stage=m5 --seeds=0 --output_dir=results/ablations/no-dropout "${old_m5[@]}" --dropout=0
-  train --stage=m5 --seeds=0 --output_dir=results/ablations/batch-128 --batch_size=128 --lr=0.1
+  train --stage=m5 --seeds=0 --output_dir=results/ablations/batch-128 "${old_m5[@]}" \
+    --batch_size=128 --lr=0.1
   train --stage=m5 --seeds=0 --output_dir=results/ablations/m4-step-schedule "${old_m5[@]}" \
     --schedule=step --step_size=6 --gamma=0.1 --warmup_epochs=0 --cooldown_epochs=0 --min_lr=0
 }
@@ -146,7 +152,7 @@ pretrained() {
 # time. Seconds of each into results/walltime.json.
 walltime() {
   local plan=10v,16v,P,8x1,16v,16,P,16,10x1l start middle end
-  local run=(--verbose=2 --stage=m5 --holdout=5000 --seeds=0,1,2,3,4 --plan=$plan)
+  local run=(--verbose=2 --stage=m5 --holdout=5000 --seeds=0,1,2,3,4 --plan=$plan "${sgd_m5[@]}")
   start=$(date +%s)
   "$python" main.py "${run[@]}" --output_dir=results/holdout/two-pools
   middle=$(date +%s)
@@ -162,10 +168,9 @@ walltime() {
 # m4 run records 51d1717+dirty: started before the commit that recorded --input in seeds.json.
 input_arrays() {
   local stage_seed
-  for stage_seed in m4:0 m5:110; do
-    train --threads=1 --input=arrays --stage="${stage_seed%:*}" --seeds="${stage_seed#*:}" \
-      --output_dir=results/ablations/input-arrays
-  done
+  train --threads=1 --input=arrays --stage=m4 --seeds=0 --output_dir=results/ablations/input-arrays
+  train --threads=1 --input=arrays --stage=m5 --seeds=110 \
+    --output_dir=results/ablations/input-arrays "${sgd_m5[@]}"
 }
 
 report() { "$python" main.py --mode=report; }
