@@ -96,6 +96,15 @@ class RunStatusTest(unittest.TestCase):
         with self.assertRaisesRegex(RunConflict, "its recipe differ"):
             run_status(self.run_dir, averaged)
 
+    def test_a_run_recorded_before_a_conv_field_existed_is_still_known(self):
+        metrics = json.loads(json.dumps(self.identity))
+        for layer in metrics["architecture"]["plan"]:
+            if isinstance(layer, dict):
+                del layer["separable"]
+        metrics["history"] = [{"epoch": e + 1} for e in range(3)]
+        (self.run_dir / "metrics.json").write_text(json.dumps(metrics))
+        self.assertEqual(run_status(self.run_dir, self.identity), "finished")
+
     def test_identity_records_the_architecture(self):
         self.assertEqual(self.identity["architecture"]["plan"][0]["filters"],
                          get_stage("m4").architecture.plan[0].filters)

@@ -253,7 +253,10 @@ def with_defaults(kind, recorded):
         return recorded
     defaults = {field.name: field.default for field in dataclasses.fields(kind)
                 if field.default is not dataclasses.MISSING}
-    return {**defaults, **recorded}
+    filled = {**defaults, **recorded}
+    if kind is Architecture and isinstance(filled.get("plan"), list):
+        filled["plan"] = [with_defaults(Conv, layer) for layer in filled["plan"]]
+    return filled
 
 
 def _shown(value):
