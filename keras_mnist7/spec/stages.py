@@ -235,8 +235,9 @@ _REGISTRY = {stage.name: stage for stage in (
                   "then pointwise 1x1: 12*9 + 12*24 weights where a 3x3 conv takes 12*9*24), "
                   "m5's pool, then three separable convs of 32 where m5 has a 1x1 squeeze and "
                   "three 3x3 convs of 16 (wider for fewer weights), m5's linear 1x1 head",
-                  "m5's recipe at batch 16 and lr 0.0125 (twice the updates, the same "
-                  "lr-to-batch ratio), training images shifted at random by up to 1 pixel",
+                  "SGD m5's recipe (m5's until its cross-validated search) at batch 16 and lr "
+                  "0.0125 (twice the updates, the same lr-to-batch ratio), training images "
+                  "shifted at random by up to 1 pixel",
                   "Chosen on held-out training images by a rule written before the runs: above "
                   "the earlier m6 (4914-separable-28, whose confirmation is reported below) "
                   "in the last-4 mean and below it in the final loss, every seed >= 99.40 in "
