@@ -169,7 +169,8 @@ class RecipeCheckTest(unittest.TestCase):
     def test_seed_stages_are_trained_and_m5_is_refused_in_one_line(self):
         for stage in ("m1", "m2", "m3", "m4"):
             check_torch_recipe(get_stage(stage).recipe)
-        with self.assertRaisesRegex(ValueError, r"not --weight_decay, --schedule=cosine$"):
+        with self.assertRaisesRegex(ValueError,
+                                    r"not --weight_decay, --optimizer=adamw, --schedule=cosine$"):
             check_torch_recipe(get_stage("m5").recipe)
 
 
