@@ -15,8 +15,10 @@ from keras_mnist7.study import search
 from keras_mnist7.study.experiments import REGISTRY, Experiment, get_experiment
 
 
-def scores(last4_by_fold, loss=0.02):
-    return {fold: search.FoldScore(fold, value, loss) for fold, value in last4_by_fold.items()}
+def scores(last4_by_fold, loss=0.02, lowest_below=0.0):
+    """{fold: FoldScore}; each fold's lowest of the last 4 sits `lowest_below` under its mean."""
+    return {fold: search.FoldScore(fold, value, loss, value - lowest_below)
+            for fold, value in last4_by_fold.items()}
 
 
 class FoldsTest(unittest.TestCase):
@@ -95,6 +97,19 @@ class VerdictTest(unittest.TestCase):
         small = {fold: 99.52 for fold in range(6)}  # t is huge, the gain 0.07 is not enough
         self.assertEqual(search.verdict(scores(small), self.BASE), ("failed", ()))
 
+    def test_a_gain_in_the_lowest_of_the_last_4_alone_screens_and_passes(self):
+        base = scores({fold: 99.45 for fold in range(6)}, lowest_below=0.10)
+        level_but_steadier = {fold: 99.45 for fold in range(6)}
+        steadier = scores(level_but_steadier, lowest_below=0.01)  # lowest +0.09, mean +0.00
+        self.assertEqual(search.paired(steadier, base).gain, 0.0)
+        self.assertAlmostEqual(search.paired(steadier, base, metric="lowest").gain, 0.09)
+        self.assertEqual(search.verdict({k: v for k, v in steadier.items() if k < 3}, base),
+                         ("powering", (3, 4, 5)))
+        steadier[1] = search.FoldScore(1, 99.45, 0.02, 99.45)  # t is finite: lowest +0.10 here
+        self.assertEqual(search.verdict(steadier, base), ("passed", ()))
+        a_little = scores(level_but_steadier, lowest_below=0.08)  # lowest +0.02 only
+        self.assertEqual(search.verdict(a_little, base), ("dropped at screen", ()))
+
     def test_fold_scores_read_finished_runs_of_a_seeds_json(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "seeds.json"
@@ -105,6 +120,7 @@ class VerdictTest(unittest.TestCase):
             (score,) = search.fold_scores(path).values()
             self.assertEqual((score.fold, score.final_loss), (0, 0.02))
             self.assertAlmostEqual(score.last4, 99.3)
+            self.assertEqual(score.lowest, 99.0)
 
 
 class RegistryTest(unittest.TestCase):

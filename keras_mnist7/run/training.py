@@ -13,6 +13,7 @@ from keras_mnist7.model.builders import build_network, param_counts
 from keras_mnist7.model.receptive_field import receptive_field
 from keras_mnist7.model.summary import model_report
 from keras_mnist7.output.files import write_text
+from keras_mnist7.run.averaging import AveragedWeightsOwnStatistics
 from keras_mnist7.run.callbacks import (
     AveragedWeights,
     EpochTimer,
@@ -82,16 +83,19 @@ def optimizer_for(recipe, steps_per_epoch):
     return keras.optimizers.SGD(momentum=recipe.momentum, nesterov=recipe.nesterov, **common)
 
 
-def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True):
+def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True,
+                  statistics_images=None):
     """Keras' built-ins for schedule, NaN guard, checkpoints and resume; ours for time, plot,
     CSV and JSON, each file replaced whole by a rename.
 
     Order matters: the timer and the lr callback put epoch_seconds and learning_rate into the
     logs before the writers read them; with weight averaging, the averaged weights are swapped
-    in before the checkpoints save; BackupAndRestore and the callback that seals its save come
-    last, so an epoch they have backed up is already in every file. `previous`: the rows of the
-    epochs a resumed run already has. `tensorboard`: also write Keras' TensorBoard logs
-    (scalars of every epoch, the model graph) to <run_dir>/tensorboard/.
+    in before the checkpoints save (with statistics of their own, swapped out again just before
+    the backup); BackupAndRestore and the callback that seals its save come last, so an epoch
+    they have backed up is already in every file. `previous`: the rows of the epochs a resumed
+    run already has. `tensorboard`: also write Keras' TensorBoard logs (scalars of every epoch,
+    the model graph) to <run_dir>/tensorboard/. `statistics_images`: with --ema_bn_images, the
+    training images the average's BatchNorm statistics are recomputed over.
     """
     if recipe.schedule == "step":
         learning_rate = keras.callbacks.LearningRateScheduler(recipe.learning_rate)
@@ -105,7 +109,8 @@ def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True):
         learning_rate,
         keras.callbacks.TerminateOnNaN(),
         *([keras.callbacks.TensorBoard(run_dir / TENSORBOARD_DIR)] if tensorboard else []),
-        *([AveragedWeights(resumed=bool(previous))] if recipe.ema_momentum else []),
+        *([AveragedWeights(resumed=bool(previous))]
+          if recipe.ema_momentum and not recipe.ema_bn_images else []),
         keras.callbacks.ModelCheckpoint(checkpoints["best"], monitor="val_accuracy", mode="max",
                                         save_best_only=True, initial_value_threshold=best_so_far),
         keras.callbacks.ModelCheckpoint(checkpoints["last"]),
@@ -114,6 +119,7 @@ def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True):
         HistoryCsv(run_dir / "history.csv", previous),
         LiveCurves(run_dir / "curves.png", title, previous),
         MetricsWriter(run_dir / "metrics.json", facts, previous),
+        *([AveragedWeightsOwnStatistics(statistics_images)] if recipe.ema_bn_images else []),
         keras.callbacks.BackupAndRestore(run_dir / BACKUP_DIR / KERAS_BACKUP),
         SealBackup(run_dir / BACKUP_DIR),
     ]
@@ -208,6 +214,9 @@ def train(spec, data, verbose="auto"):
     run_dir, recipe, stage, seed = Path(spec.folder), spec.recipe, spec.stage, spec.seed
     data = cv_split(data, spec.cv_fold)
     (x_train, y_train), (x_test, y_test) = data
+    if recipe.ema_bn_images > len(x_train):
+        raise ValueError(f"--ema_bn_images must be at most the {len(x_train):,} training "
+                         f"images, got {recipe.ema_bn_images:,}")
     identity = run_identity(spec, len(x_train), len(x_test))
     status = run_status(run_dir, identity)
     if status == "finished":
@@ -232,7 +241,7 @@ def train(spec, data, verbose="auto"):
               f"{evaluation_set(spec, len(x_test))}, on {device}; "
               f"artifacts in {run_dir}/")
     callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous,
-                              spec.tensorboard)
+                              spec.tensorboard, x_train[:recipe.ema_bn_images, ..., None])
     model.fit(**fit_inputs(spec, data, len(previous)), epochs=recipe.epochs, callbacks=callbacks,
               verbose=verbose)
     best = keras.saving.load_model(run_dir / "best.keras")

@@ -49,6 +49,11 @@ class Recipe:
     ema_momentum: float = setting(0.0, "Average the weights (Keras' use_ema with this "
                                        "ema_momentum); evaluation and checkpoints see the "
                                        "average. 0: off.")
+    ema_bn_images: int = setting(0, "With --ema_momentum: at each epoch's end the average is "
+                                    "evaluated and saved with BatchNorm statistics recomputed "
+                                    "for it over this many training images (the first of the "
+                                    "run's own); training goes on from the raw weights and "
+                                    "theirs. 0: the raw weights' statistics.")
 
     def __post_init__(self):
         requirements = [
@@ -63,6 +68,9 @@ class Recipe:
             ("rotation_degrees", 0 <= self.rotation_degrees <= 180, "in [0, 180]"),
             ("translation_pixels", 0 <= self.translation_pixels <= 14, "in [0, 14]"),
             ("ema_momentum", 0 <= self.ema_momentum < 1, "in [0, 1)"),
+            ("ema_bn_images", self.ema_bn_images >= 0, ">= 0"),
+            ("ema_bn_images", not self.ema_bn_images or bool(self.ema_momentum),
+             "0 without --ema_momentum"),
             ("zoom", 0 <= self.zoom < 1, "in [0, 1)"),
             ("clean_epochs", 0 <= self.clean_epochs < self.epochs, "in [0, --epochs)"),
             ("clean_epochs", not self.clean_epochs or bool(
@@ -98,6 +106,7 @@ def check_torch_recipe(recipe):
     train: it covers what the seed stages use."""
     beyond = [name for name, used in (("--weight_decay", recipe.weight_decay),
                                       ("--ema_momentum", recipe.ema_momentum),
+                                      ("--ema_bn_images", recipe.ema_bn_images),
                                       ("--translation_pixels", recipe.translation_pixels),
                                       ("--optimizer=adamw", recipe.optimizer != "sgd"),
                                       ("--zoom", recipe.zoom),

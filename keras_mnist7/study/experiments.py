@@ -207,6 +207,13 @@ REGISTRY = {experiment.name: experiment for experiment in (
     _m5_adamw("m5-adamw-deeper-narrower", "deeper and narrower",
               "m5-deeper-narrower's plan on today's m5, for the same reason; 7,856 params",
               plan="8v,12v,P,12v,12v,12v,12v,12v,10x1l"),
+    *(_m5_adamw(f"m5-adamw-ema-{momentum}-own-bn", "averaging with its own statistics",
+                f"Today's m5, evaluated and saved as its weights' moving average (momentum "
+                f"{momentum}: about the last {steps} steps, at 3,125 a fold's epoch) with "
+                "BatchNorm statistics recomputed for the average over 4,096 training images; "
+                "m5-adamw-ema-0.999 borrowed the raw weights' statistics",
+                ema_momentum=momentum, ema_bn_images=4096)
+      for momentum, steps in ((0.999, "1,000"), (0.9995, "2,000"), (0.9998, "5,000"))),
 )}
 
 def _held(stage, name, recorded, seeds, family, why, decision):
