@@ -214,6 +214,10 @@ REGISTRY = {experiment.name: experiment for experiment in (
                 "m5-adamw-ema-0.999 borrowed the raw weights' statistics",
                 ema_momentum=momentum, ema_bn_images=4096)
       for momentum, steps in ((0.999, "1,000"), (0.9995, "2,000"), (0.9998, "5,000"))),
+    _m6("m6-ema-0.9995-own-bn", "averaging with its own statistics",
+        "Today's m6, evaluated and saved as its weights' moving average (momentum 0.9995, the "
+        "middle of m5's three) with BatchNorm statistics recomputed for it over 4,096 "
+        "training images", ema_momentum=0.9995, ema_bn_images=4096),
 )}
 
 def _held(stage, name, recorded, seeds, family, why, decision):
