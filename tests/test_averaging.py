@@ -70,6 +70,7 @@ class AveragedWeightsOwnStatisticsTest(unittest.TestCase):
         x = np.random.rand(256, 6, 6, 1).astype("float32") * 255
         y = np.random.randint(0, 10, 256)
         own_images = x[:128]
+        averaged = AveragedWeightsOwnStatistics(own_images, (x, y))
         seen = {"epoch_end": [], "after": [], "begin": []}
 
         class Before(keras.callbacks.Callback):  # a checkpoint's place: before the swap back
@@ -79,6 +80,11 @@ class AveragedWeightsOwnStatisticsTest(unittest.TestCase):
             def on_epoch_end(self, epoch, logs=None):
                 seen["epoch_end"].append((logs["val_loss"], model.get_weights(),
                                           model.evaluate(x, y, verbose=0)[0]))
+                raw = keras.models.clone_model(model)
+                raw.set_weights(seen["raw"])
+                raw.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                seen.setdefault("raw_scores", []).append(
+                    ((logs["val_raw_loss"], logs["val_raw_accuracy"]), raw.evaluate(x, y, verbose=0)))
 
         class After(keras.callbacks.Callback):  # the backup's place: after it
             def on_epoch_end(self, epoch, logs=None):
@@ -89,7 +95,7 @@ class AveragedWeightsOwnStatisticsTest(unittest.TestCase):
                     seen["begin"].append(model.get_weights())
 
         model.fit(x, y, batch_size=32, epochs=2, verbose=0, validation_data=(x, y),
-                  callbacks=[Before(), AveragedWeightsOwnStatistics(own_images), After()])
+                  callbacks=[averaged, Before(), averaged.restorer(), After()])
         optimizer_average = [v.numpy() for v in model.optimizer._model_variables_moving_average]
         for (val_loss, weights, evaluated), (after, raw) in zip(
                 seen["epoch_end"], seen["after"]):
@@ -107,6 +113,8 @@ class AveragedWeightsOwnStatisticsTest(unittest.TestCase):
             self.assertFalse(np.allclose(weights[0], raw[0]))
         for got, want in zip(seen["begin"][1], seen["after"][0][1]):  # epoch 2 starts raw
             np.testing.assert_array_equal(got, want)
+        for logged, evaluated in seen["raw_scores"]:  # the raw weights scored beside it
+            np.testing.assert_allclose(logged, evaluated, rtol=1e-5)
         # At the end the optimizer still holds the average: the backup can resume it.
         np.testing.assert_array_equal(optimizer_average[0], seen["epoch_end"][-1][1][0])
 
@@ -166,6 +174,9 @@ class AveragedRunTest(unittest.TestCase):
         self.assertEqual(trained(resumed), trained(plain))
         self.assertNotEqual([row["val_loss"] for row in resumed],
                             [row["val_loss"] for row in plain])
+        for averaged, raw in zip(resumed, plain):  # and scores the raw weights as that run did
+            self.assertAlmostEqual(averaged["val_raw_accuracy"], raw["val_accuracy"], places=6)
+            self.assertAlmostEqual(averaged["val_raw_loss"], raw["val_loss"], places=5)
 
     def test_the_saved_average_reloads_without_the_package_and_scores_as_recorded(self):
         (_, _), (x_test, y_test) = self.data

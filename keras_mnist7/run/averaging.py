@@ -69,17 +69,36 @@ class AveragedWeightsOwnStatistics(keras.callbacks.Callback):
     weights with statistics recomputed for it over `images`; training goes on from the raw
     weights with theirs.
 
-    The average goes in when the epoch's evaluation begins and the raw state comes back at the
-    epoch's end: listed after the checkpoints and writers and before BackupAndRestore, it leaves
-    the backup a plain training state (raw weights and statistics, the average in the
-    optimizer), so a resumed run needs nothing from this callback. Swaps copy values exactly.
+    The average goes in when the epoch's evaluation begins; the raw state comes back at the
+    epoch's end by `restorer()`, a second callback listed after the checkpoints and writers
+    and before BackupAndRestore: the backup is a plain training state (raw weights and
+    statistics, the average in the optimizer), so a resumed run needs nothing from here.
+    Swaps copy values exactly, so the raw weights train exactly as they would without the
+    average.
+
+    `validation`: (images, integer labels) the evaluation reads; the raw weights are scored on
+    them first, as val_raw_accuracy and val_raw_loss (plain cross-entropy): the run without
+    the average, on the very same trajectory. Listed before the writers, it puts them into the
+    epoch's logs.
     """
 
-    def __init__(self, images):
+    def __init__(self, images, validation=None):
         super().__init__()
         self.images = np.asarray(images, dtype="float32")
+        self.validation = validation
         self._raw_statistics = None
+        self._raw_scores = {}
         self._probe = None
+
+    def _score_raw(self):
+        images, labels = self.validation
+        batches = range(0, len(images), 1000)
+        probabilities = np.concatenate([keras.ops.convert_to_numpy(self.model.predict_on_batch(
+            np.asarray(images[start:start + 1000], dtype="float32"))) for start in batches])
+        loss = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+        self._raw_scores = {
+            "raw_accuracy": float(np.mean(probabilities.argmax(axis=1) == labels)),
+            "raw_loss": float(np.mean(keras.ops.convert_to_numpy(loss)))}
 
     def _swap_weights(self):
         optimizer = self.model.optimizer
@@ -94,9 +113,19 @@ class AveragedWeightsOwnStatistics(keras.callbacks.Callback):
             return
         if self._probe is None:
             self._probe = StatisticsProbe(self.model, self.images)
+        if self.validation is not None:
+            self._score_raw()
         self._raw_statistics = statistics(self.model)
         self._swap_weights()
         self._probe.recompute()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs.update({f"val_{name}": value for name, value in self._raw_scores.items()})
+
+    def restorer(self):
+        """The callback that puts the raw weights and statistics back at the epoch's end."""
+        return _RestoreRaw(self)
 
     def _restore_raw(self):
         if self._raw_statistics is None:
@@ -105,8 +134,15 @@ class AveragedWeightsOwnStatistics(keras.callbacks.Callback):
         set_statistics(self.model, self._raw_statistics)
         self._raw_statistics = None
 
+
+
+class _RestoreRaw(keras.callbacks.Callback):
+    def __init__(self, averaged):
+        super().__init__()
+        self.averaged = averaged
+
     def on_epoch_end(self, epoch, logs=None):
-        self._restore_raw()
+        self.averaged._restore_raw()
 
     def on_train_end(self, logs=None):
-        self._restore_raw()
+        self.averaged._restore_raw()

@@ -84,7 +84,7 @@ def optimizer_for(recipe, steps_per_epoch):
 
 
 def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True,
-                  statistics_images=None):
+                  statistics_images=None, validation=None):
     """Keras' built-ins for schedule, NaN guard, checkpoints and resume; ours for time, plot,
     CSV and JSON, each file replaced whole by a rename.
 
@@ -95,7 +95,8 @@ def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True,
     they have backed up is already in every file. `previous`: the rows of the epochs a resumed
     run already has. `tensorboard`: also write Keras' TensorBoard logs (scalars of every epoch,
     the model graph) to <run_dir>/tensorboard/. `statistics_images`: with --ema_bn_images, the
-    training images the average's BatchNorm statistics are recomputed over.
+    training images the average's BatchNorm statistics are recomputed over; `validation`: the
+    evaluation's (images, labels), on which the raw weights are scored too.
     """
     if recipe.schedule == "step":
         learning_rate = keras.callbacks.LearningRateScheduler(recipe.learning_rate)
@@ -103,6 +104,8 @@ def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True,
         learning_rate = LearningRateLogger()
     best_so_far = max((row["val_accuracy"] for row in previous), default=None)
     checkpoints = {name: run_dir / f".{name}.tmp.keras" for name in ("best", "last")}
+    averaged = (AveragedWeightsOwnStatistics(statistics_images, validation)
+                if recipe.ema_bn_images else None)
     return [
         ResumeNotice(run_dir),
         EpochTimer(),
@@ -111,6 +114,7 @@ def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True,
         *([keras.callbacks.TensorBoard(run_dir / TENSORBOARD_DIR)] if tensorboard else []),
         *([AveragedWeights(resumed=bool(previous))]
           if recipe.ema_momentum and not recipe.ema_bn_images else []),
+        *([averaged] if averaged else []),
         keras.callbacks.ModelCheckpoint(checkpoints["best"], monitor="val_accuracy", mode="max",
                                         save_best_only=True, initial_value_threshold=best_so_far),
         keras.callbacks.ModelCheckpoint(checkpoints["last"]),
@@ -119,7 +123,7 @@ def run_callbacks(recipe, run_dir, title, facts, previous=(), tensorboard=True,
         HistoryCsv(run_dir / "history.csv", previous),
         LiveCurves(run_dir / "curves.png", title, previous),
         MetricsWriter(run_dir / "metrics.json", facts, previous),
-        *([AveragedWeightsOwnStatistics(statistics_images)] if recipe.ema_bn_images else []),
+        *([averaged.restorer()] if averaged else []),
         keras.callbacks.BackupAndRestore(run_dir / BACKUP_DIR / KERAS_BACKUP),
         SealBackup(run_dir / BACKUP_DIR),
     ]
@@ -241,7 +245,8 @@ def train(spec, data, verbose="auto"):
               f"{evaluation_set(spec, len(x_test))}, on {device}; "
               f"artifacts in {run_dir}/")
     callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous,
-                              spec.tensorboard, x_train[:recipe.ema_bn_images, ..., None])
+                              spec.tensorboard, x_train[:recipe.ema_bn_images, ..., None],
+                              (x_test[..., None], y_test))
     model.fit(**fit_inputs(spec, data, len(previous)), epochs=recipe.epochs, callbacks=callbacks,
               verbose=verbose)
     best = keras.saving.load_model(run_dir / "best.keras")
