@@ -206,18 +206,43 @@ class ReportTest(unittest.TestCase):
             self.write(results, worse, {0: 99.40, 1: 99.39, 2: 99.41})
             table = "\n".join(cv_table("m5", experiments, results))
             sentence = cv_sentence("m5", experiments, results)
-        self.assertIn("| base | baseline | none | 7,906 | 0,1,2,3,4,5 | 99.40 | - | - | - | baseline |",
-                      table)
+        self.assertIn("| base | baseline | none | 7,906 | 0,1,2,3,4,5 | 99.40 | - | - | - | - | "
+                      "baseline |", table)
         self.assertIn("| better | f1 | `--nesterov` | 7,906 | 0,1,2 | 99.49 | base | +0.090 ± 0.006, t 15.6 "
-                      "| 0.0200 / 0.0200 | powering |", table)
+                      "| +0.090 ± 0.006, t 15.6 | 0.0200 / 0.0200 | powering |", table)
         self.assertIn("| worse |", table)
         self.assertIn("dropped at screen |", table)
-        self.assertIn("| waiting | f3 | `--nesterov` | - | - | - | base | - | - | not run yet |", table)
+        self.assertIn("| waiting | f3 | `--nesterov` | - | - | - | base | - | - | - | not run yet |",
+                      table)
         self.assertIn("1 candidate of 1 family judged so far, 2 not judged yet; passed: none",
                       sentence)
         self.assertIn("+0.000 ± 0.006 points (worse against base, folds 0,1,2)", sentence)
         self.assertIn("Past the screen, on their way to folds 3-5: better +0.090 ± 0.006 on "
                       "folds 0,1,2.", sentence)
+
+    def test_the_average_is_paired_with_the_raw_weights_of_its_own_runs(self):
+        from keras_mnist7.study.writeup import same_trajectory_table
+
+        averaged = Experiment("avg", "m5", "f1", "why", (("ema_momentum", 0.999),),
+                              baseline="base")
+        plain = Experiment("plain", "m5", "f2", "why", (("nesterov", True),), baseline="base")
+        curves = {0: ([99.40, 99.45, 99.45, 99.50], [99.30, 99.40, 99.50, 99.40]),
+                  1: ([99.50, 99.45, 99.50, 99.55], [99.40, 99.40, 99.50, 99.45])}
+        with tempfile.TemporaryDirectory() as tmp:
+            for fold, (average, raw) in curves.items():
+                run = Path(tmp, "cv", "avg", "m5", f"seed{fold}")
+                run.mkdir(parents=True)
+                history = [{"val_accuracy": a / 100, "val_loss": 0.02, "val_raw_accuracy": r / 100,
+                            "val_raw_loss": 0.03} for a, r in zip(average, raw)]
+                (run / "metrics.json").write_text(json.dumps(
+                    {"recipe": {"epochs": 4}, "history": history}))
+            table = same_trajectory_table([averaged, plain], Path(tmp))
+        # mean: fold 0 +0.050, fold 1 +0.0625; lowest: fold 0 +0.100, fold 1 +0.050
+        self.assertEqual(table[2], "| avg | 0,1 | 99.42 / 99.47 | +0.056 ± 0.006, t 9.0 | "
+                                   "+0.075 ± 0.025, t 3.0 | 0.0300 / 0.0200 |")
+        self.assertEqual(len(table), 3)  # plain scored no raw weights: no row
+        with tempfile.TemporaryDirectory() as tmp:
+            self.assertEqual(same_trajectory_table([plain], Path(tmp)), [])
 
     def test_rows_run_over_an_older_stage_say_so_under_the_table(self):
         from keras_mnist7.study.writeup import cv_table
