@@ -183,9 +183,10 @@ def loss_and_metrics(recipe):
             ["accuracy", keras.metrics.CategoricalCrossentropy(name="crossentropy")])
 
 
-def compiled_model(spec, train_size, steps_per_execution=1):
+def compiled_model(spec, train_size, steps_per_execution=1, fused_batch_norm=True):
     """The run's network, seeded and compiled with its optimizer; on the arrays path its first
-    layers are the recipe's augmentation.
+    layers are the recipe's augmentation. On TensorFlow, its BatchNormalization layers train on
+    TensorFlow's fused kernel (run/fused_batch_norm.py) unless `fused_batch_norm` is False.
 
     steps_per_execution > 1 gives the same numbers (tests/test_training.py) with fewer trips
     through Python; --mode=speed measures it as a lever. It is not the default: a .keras file
@@ -197,6 +198,10 @@ def compiled_model(spec, train_size, steps_per_execution=1):
                             recipe.zoom)
     model = build_network(spec.architecture, name=spec.stage, dropout=recipe.dropout,
                           augmentation=in_model if spec.input == "arrays" else ())
+    if fused_batch_norm and keras.config.backend() == "tensorflow":
+        from keras_mnist7.run.fused_batch_norm import use_fused_kernel
+
+        use_fused_kernel(model)
     loss, metrics = loss_and_metrics(recipe)
     model.compile(optimizer=optimizer_for(recipe, math.ceil(train_size / recipe.batch_size)),
                   loss=loss, metrics=metrics,

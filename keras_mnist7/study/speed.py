@@ -32,7 +32,7 @@ BACKENDS = ("tensorflow", "jax", "torch")
 # does by itself on CPUs without AVX-512 VNNI (keras_mnist7/__init__ turns oneDNN on);
 # "tf.data autotune on" is tf.data's default, which the package's pipelines turn off;
 # "inter-op threads=1" runs one op at a time, with every core for it.
-LEVERS = ("steps_per_execution=32", "mixed_bfloat16", "input=arrays",
+LEVERS = ("Keras BatchNorm", "steps_per_execution=32", "mixed_bfloat16", "input=arrays",
           "input=arrays, steps_per_execution=32", "oneDNN off", "tf.data autotune on",
           "inter-op threads=1")
 LEVER_ENV = {"oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}}
@@ -45,8 +45,9 @@ def time_this_backend(epochs, lever=None):
     into the compiled function), "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
     weights), "input=arrays" (rotation inside the compiled step instead of a tf.data map),
     "tf.data autotune on" (the pipelines' autotuning model back on), "inter-op threads=1"
-    (TensorFlow runs one op at a time). Levers that are environment variables (LEVER_ENV) are
-    set by run_keras_backend."""
+    (TensorFlow runs one op at a time), "Keras BatchNorm" (Keras' own BatchNormalization
+    instead of TensorFlow's fused kernel). Levers that are environment variables (LEVER_ENV)
+    are set by run_keras_backend."""
     from keras_mnist7.run.training import compiled_model, fit_inputs
 
     moved = set((lever or "").split(", "))
@@ -61,7 +62,8 @@ def time_this_backend(epochs, lever=None):
                             in moved else resolve_input("auto"))
     data = load_mnist()
     model = compiled_model(spec, len(data[0][0]),
-                           steps_per_execution=32 if "steps_per_execution=32" in moved else 1)
+                           steps_per_execution=32 if "steps_per_execution=32" in moved else 1,
+                           fused_batch_norm="Keras BatchNorm" not in moved)
     inputs = fit_inputs(spec, data)
     if "tf.data autotune on" in moved:
         options = tf.data.Options()
