@@ -4,7 +4,9 @@ hostile files a user meets, one by one. No Keras."""
 
 import io
 import os
+import socket
 import tempfile
+import time
 import unittest
 import zlib
 from pathlib import Path
@@ -126,6 +128,39 @@ class HostileFilesTest(unittest.TestCase):
             with self.subTest(name=name), self.assertRaisesRegex(ImageError, reason):
                 prepare(self.tmp / name)
         self.assertIn(self.tmp / "folder.png", image_files([self.tmp]))
+
+    @unittest.skipUnless(hasattr(os, "mkfifo"), "named pipes and sockets are POSIX files")
+    def test_special_files_are_refused_without_being_opened(self):
+        """A pipe nobody writes to would block a reader forever: each is refused from its
+        status, within a second, and so are links to them."""
+        os.mkfifo(self.tmp / "pipe.png")
+        listening = socket.socket(socket.AF_UNIX)
+        self.addCleanup(listening.close)
+        listening.bind(str(self.tmp / "socket.png"))
+        (self.tmp / "link.png").symlink_to(self.tmp / "pipe.png")
+        cases = {self.tmp / "pipe.png": "a named pipe, not a picture",
+                 self.tmp / "socket.png": "a socket, not a picture",
+                 self.tmp / "link.png": "a named pipe, not a picture",
+                 Path(os.devnull): "a character device, not a picture"}
+        for path, reason in cases.items():
+            with self.subTest(path=path.name):
+                start = time.monotonic()
+                with self.assertRaisesRegex(ImageError, f"^{reason}$"):
+                    prepare(path)
+                self.assertLess(time.monotonic() - start, 1.0)
+        self.assertLessEqual(set(cases) - {Path(os.devnull)}, set(image_files([self.tmp])))
+
+    def test_extreme_shapes_are_refused_from_the_header(self):
+        stroke = encode(Image.new("L", (4, 4), 255), "PNG")
+        cases = {(49_000_000, 1): "49,000,000 x 1 pixels: a side longer than the 20,000",
+                 (30_000, 30): "30,000 x 30 pixels: a side longer than the 20,000",
+                 (10_000, 100): "10,000 x 100 pixels: longer than 50 times its width",
+                 (1, 2_000): "1 x 2,000 pixels: longer than 50 times its width"}
+        for (width, height), reason in cases.items():
+            with self.subTest(size=(width, height)):
+                path = self.write("strip.png", lying_header(stroke, width, height))
+                with self.assertRaisesRegex(ImageError, f"^{reason}"):
+                    prepare(path)
 
     @unittest.skipIf(os.geteuid() == 0, "root reads every file whatever its permissions")
     def test_unreadable_permissions(self):

@@ -2,6 +2,8 @@
 
 import io
 import json
+import os
+import socket
 import tempfile
 import unittest
 from pathlib import Path
@@ -44,14 +46,34 @@ class ClassifyFilesTest(unittest.TestCase):
         text, errors = format_records(records, as_json=True)
         self.assertEqual((json.loads(text), errors), (records, []))
 
+    def test_a_name_with_a_newline_or_tab_stays_on_one_line(self):
+        records = [{"path": "a\nb.png", "digit": 1, "probability": 0.5},
+                   {"path": "c\td\\e.png", "error": "empty file"}]
+        text, errors = format_records(records)
+        self.assertEqual(text, "a\\nb.png\t1\t0.5000")
+        self.assertEqual(errors, ["error: c\\td\\\\e.png: empty file"])
+        self.assertEqual(json.loads(format_records(records, as_json=True)[0]), records)
+
     def test_only_bad_files_make_no_prediction(self):
         records = classify_files(self.model, ["/no/such/digit.png"])
         self.assertEqual(list(records[0]), ["path", "error"])
 
 
+# main.py under an address-space limit: a picture that made it allocate more would fail.
+UNDER_MEMORY_LIMIT = """
+import resource, runpy, sys
+limit = 3 * 1024 ** 3
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.argv = ["main.py", *sys.argv[1:]]
+runpy.run_path("main.py", run_name="__main__")
+"""
+
+
 @full_tier("main.py with TensorFlow")
 class PredictCommandTest(unittest.TestCase):
     def test_hostile_files_each_get_a_line_and_the_good_ones_are_still_predicted(self):
+        from tests.test_pictures import lying_header
+
         with tempfile.TemporaryDirectory() as tmp:
             pics = Path(tmp)
             bomb = io.BytesIO()
@@ -59,27 +81,38 @@ class PredictCommandTest(unittest.TestCase):
             gif = io.BytesIO()
             Image.new("L", (30, 30)).save(gif, format="GIF", save_all=True,
                                           append_images=[Image.new("L", (30, 30), 255)])
+            large = io.BytesIO()  # 49 megapixels, under the cap: decoded within the limit
+            Image.new("L", (7000, 7000), 255).save(large, format="PNG")
             seven = (REPO / "samples" / "seven_scan.png").read_bytes()
             files = {"a_bomb.png": bomb.getvalue(), "b_empty.png": b"", "c_text.jpg": b"words",
                      "d_cut.png": seven[:200], "e_animated.gif": gif.getvalue(),
+                     "g_strip.png": lying_header(seven, 49_000_000, 1),
+                     "h_large.png": large.getvalue(), "y_new\nline.png": seven,
                      "z_seven.png": seven}
             for name, data in files.items():
                 (pics / name).write_bytes(data)
             (pics / "f_folder.png").mkdir()
-            result = run_python(["main.py", "--mode=predict",
+            os.mkfifo(pics / "i_pipe.png")
+            listening = socket.socket(socket.AF_UNIX)
+            self.addCleanup(listening.close)
+            listening.bind(str(pics / "j_socket.png"))
+            result = run_python(["-c", UNDER_MEMORY_LIMIT, "--mode=predict",
                                  f"--model={REPO / 'pretrained' / 'm5.keras'}",
-                                 f"--images={pics},{REPO / 'samples'}"])
+                                 f"--images={pics},{REPO / 'samples'}"], timeout=300)
         self.assertEqual(result.returncode, 1, result.stderr[-2000:])
         self.assertNotIn("Traceback", result.stderr)
         errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
         reasons = ["more pixels than", "empty file", "not an image", "cannot read it",
-                   "an animation of 2 frames", "a folder, not a picture"]
-        self.assertEqual(len(errors), len(reasons))
+                   "an animation of 2 frames", "a folder, not a picture",
+                   "49,000,000 x 1 pixels: a side longer", "no digit found",
+                   "a named pipe, not a picture", "a socket, not a picture"]
+        self.assertEqual(len(errors), len(reasons), errors)
         for line, reason in zip(errors, reasons):
             self.assertIn(reason, line)
         predicted = result.stdout.splitlines()
-        self.assertEqual(len(predicted), 1 + len(list((REPO / "samples").glob("*.*g"))))
-        self.assertTrue(predicted[0].endswith("z_seven.png\t7\t" + predicted[0].split("\t")[-1]))
+        self.assertEqual(len(predicted), 2 + len(list((REPO / "samples").glob("*.*g"))))
+        self.assertRegex(predicted[0], r"/y_new\\nline\.png\t7\t0\.\d{4}$")
+        self.assertRegex(predicted[1], r"/z_seven\.png\t7\t0\.\d{4}$")
 
 
 if __name__ == "__main__":

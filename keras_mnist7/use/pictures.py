@@ -6,6 +6,8 @@ turns one into the other with NumPy and Pillow only. No Keras: the model does th
 """
 
 import io
+import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -19,6 +21,14 @@ BOX, FRAME = 20, 28
 # decompression bomb (a small file that decodes to gigabytes) never reaches Pillow's decoder.
 MAX_PIXELS = 50_000_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Also from the header: a side longer than a 100-megapixel camera's, or a strip thinner than
+# any picture of one digit, is refused before it is decoded or resized.
+MAX_SIDE = 20_000
+MAX_ASPECT = 50
+# What a name that is not a regular file turns out to be (os.stat's file types).
+SPECIAL_FILES = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+                 (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                 (stat.S_ISDIR, "a folder"))
 
 
 class ImageError(Exception):
@@ -37,16 +47,29 @@ def image_files(paths):
     return files
 
 
+def _kind(mode):
+    return next((kind for test, kind in SPECIAL_FILES if test(mode)), "not a regular file")
+
+
 def read_bytes(path):
-    """A picture file's bytes; ImageError for what is no readable file of a sane size."""
+    """A picture file's bytes; ImageError for what is no regular file of a sane size. A pipe,
+    socket or device (or a link to one) is refused from its status, never opened; the file is
+    opened without blocking and checked again, in case it changed in between."""
     path = Path(path)
     try:
-        if path.is_dir():
-            raise ImageError("a folder, not a picture")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImageError(f"{size:,} bytes: more than the {MAX_FILE_BYTES:,} a picture may have")
-        return path.read_bytes()
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise ImageError(f"{_kind(mode)}, not a picture")
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                             | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(descriptor, "rb") as file:
+            status = os.fstat(file.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise ImageError(f"{_kind(status.st_mode)}, not a picture")
+            if status.st_size > MAX_FILE_BYTES:
+                raise ImageError(f"{status.st_size:,} bytes: more than the {MAX_FILE_BYTES:,} "
+                                 "a picture may have")
+            return file.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
     except OSError as err:
         raise ImageError(f"cannot read it ({err.strerror or err})") from None
 
@@ -65,6 +88,12 @@ def decode(data):
             if width * height > MAX_PIXELS:
                 raise ImageError(f"{width:,} x {height:,} pixels: more than the {MAX_PIXELS:,} "
                                  "a picture may have")
+            if max(width, height) > MAX_SIDE:
+                raise ImageError(f"{width:,} x {height:,} pixels: a side longer than the "
+                                 f"{MAX_SIDE:,} a picture may have")
+            if max(width, height) > MAX_ASPECT * min(width, height):
+                raise ImageError(f"{width:,} x {height:,} pixels: longer than {MAX_ASPECT} "
+                                 "times its width, no picture of a digit")
             if getattr(image, "n_frames", 1) > 1:
                 raise ImageError(f"an animation of {image.n_frames} frames: send one still "
                                  "picture")

@@ -26,12 +26,21 @@ def classify_files(model, paths):
     return records
 
 
+def printable(path):
+    """A file name on one line: control characters (a newline, a tab) and backslashes escaped
+    as Python writes them in a string, so one file is always one line. --json keeps names as
+    they are."""
+    if path.isprintable() and "\\" not in path:
+        return path
+    return path.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
 def format_records(records, as_json=False):
     """(stdout text, stderr lines): 'path<TAB>digit<TAB>probability' lines, or one JSON list;
     errors as 'error: path: why' lines (in the JSON list with --json)."""
     if as_json:
         return json.dumps(records, indent=1), []
-    lines = [f"{r['path']}\t{r['digit']}\t{r['probability']:.4f}" for r in records
+    lines = [f"{printable(r['path'])}\t{r['digit']}\t{r['probability']:.4f}" for r in records
              if "error" not in r]
-    errors = [f"error: {r['path']}: {r['error']}" for r in records if "error" in r]
+    errors = [f"error: {printable(r['path'])}: {r['error']}" for r in records if "error" in r]
     return "\n".join(lines), errors
