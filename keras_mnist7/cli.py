@@ -45,7 +45,14 @@ from keras_mnist7.run.run_state import (
 )
 from keras_mnist7.spec.architecture import Architecture, flag_fields, parse_plan
 from keras_mnist7.spec.run_spec import CV_FOLDS, RunSpec, resolve_input, tensorflow_available
-from keras_mnist7.spec.stages import STAGES, Recipe, check_torch_recipe, get_stage, stage_values
+from keras_mnist7.spec.stages import (
+    STAGES,
+    TEACHERS,
+    Recipe,
+    check_torch_recipe,
+    get_stage,
+    stage_values,
+)
 from keras_mnist7.study.experiments import EXPERIMENTS, get_experiment
 from keras_mnist7.use.pictures import image_files
 
@@ -73,7 +80,8 @@ MODEL_MODES = ("evaluate", "predict", "export", "demo")
 
 flags.DEFINE_enum("mode", "train", list(MODES),
                   "; ".join(f"{mode}: {what}" for mode, what in MODES.items()) + ".")
-flags.DEFINE_enum("stage", "m3", STAGES, "Stage of the study to train.")
+flags.DEFINE_enum("stage", "m3", STAGES + TEACHERS, "Stage of the study to train, or a "
+                  "teacher for them (--teacher).")
 
 
 def define_setting_flags():

@@ -13,6 +13,7 @@ from keras_mnist7.model.builders import build_network, param_counts
 from keras_mnist7.model.receptive_field import receptive_field
 from keras_mnist7.model.summary import model_report
 from keras_mnist7.output.files import write_text
+from keras_mnist7.run import distillation
 from keras_mnist7.run.averaging import AveragedWeightsOwnStatistics
 from keras_mnist7.run.callbacks import (
     AveragedWeights,
@@ -176,7 +177,10 @@ def fit_inputs(spec, data, start_epoch=0):
 
 def loss_and_metrics(recipe):
     """Sparse cross-entropy; with label smoothing, Keras' CategoricalCrossentropy on one-hot
-    labels, and the plain cross-entropy beside it as a metric (val_crossentropy)."""
+    labels, and the plain cross-entropy beside it as a metric (val_crossentropy); with a
+    teacher, the distillation loss on packed targets (run/distillation.py), likewise."""
+    if recipe.teacher:
+        return distillation.loss_and_metrics(recipe)
     if not recipe.label_smoothing:
         return "sparse_categorical_crossentropy", ["accuracy"]
     return (keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
@@ -206,7 +210,7 @@ def compiled_model(spec, train_size, steps_per_execution=1, fused_batch_norm=Tru
     model.compile(optimizer=optimizer_for(recipe, math.ceil(train_size / recipe.batch_size)),
                   loss=loss, metrics=metrics,
                   steps_per_execution=steps_per_execution)
-    return model
+    return distillation.without_compile_config(model) if recipe.teacher else model
 
 
 def train(spec, data, verbose="auto"):
@@ -226,6 +230,17 @@ def train(spec, data, verbose="auto"):
     if recipe.ema_bn_images > len(x_train):
         raise ValueError(f"--ema_bn_images must be at most the {len(x_train):,} training "
                          f"images, got {recipe.ema_bn_images:,}")
+    fit_data, teacher = data, None
+    if recipe.teacher:
+        if spec.holdout:
+            raise ValueError("--teacher trains with --cv or on every training image, not "
+                             "with --holdout: no teacher trained on the first images alone")
+        probabilities, teacher = distillation.teacher_predictions(recipe.teacher, spec.cv_fold,
+                                                                  x_train)
+        fit_data = ((x_train, distillation.packed_targets(
+                        y_train, distillation.soften(probabilities, recipe.temperature))),
+                    (x_test, distillation.packed_targets(
+                        y_test, np.eye(NUM_CLASSES, dtype="float32")[y_test])))
     identity = run_identity(spec, len(x_train), len(x_test))
     status = run_status(run_dir, identity)
     if status == "finished":
@@ -241,7 +256,7 @@ def train(spec, data, verbose="auto"):
     device = describe_device()
     facts = dict(identity, command=spec.command, params=param_counts(model),
                  receptive_field=receptive_field(model), device=device, versions=versions(),
-                 revision=source_revision(),
+                 revision=source_revision(), **({"teacher": teacher} if teacher else {}),
                  history_columns=f"val_* are {evaluation_set(spec)}, "
                                  "evaluated after every "
                                  "epoch")
@@ -252,7 +267,7 @@ def train(spec, data, verbose="auto"):
     callbacks = run_callbacks(recipe, run_dir, f"{stage} (seed {seed})", facts, previous,
                               spec.tensorboard, x_train[:recipe.ema_bn_images, ..., None],
                               (x_test[..., None], y_test))
-    model.fit(**fit_inputs(spec, data, len(previous)), epochs=recipe.epochs, callbacks=callbacks,
+    model.fit(**fit_inputs(spec, fit_data, len(previous)), epochs=recipe.epochs, callbacks=callbacks,
               verbose=verbose)
     best = keras.saving.load_model(run_dir / "best.keras")
     dataset = "held-out" if spec.held_out else "test"

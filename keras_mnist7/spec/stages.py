@@ -54,6 +54,14 @@ class Recipe:
                                     "for it over this many training images (the first of the "
                                     "run's own); training goes on from the raw weights and "
                                     "theirs. 0: the raw weights' statistics.")
+    teacher: str = setting("", "Distil from this teacher network (a stage of TEACHERS), "
+                               "trained on the same training images (results/teachers/): "
+                               "the loss blends the labels' cross-entropy with the teacher's "
+                               "softened predictions. Empty: no teacher.")
+    distillation: float = setting(0.0, "With --teacher: the weight of the teacher's softened "
+                                       "predictions in the loss (Hinton's alpha), in (0, 1).")
+    temperature: float = setting(1.0, "With --teacher: the temperature both predictions are "
+                                      "softened at; that term is scaled by its square.")
 
     def __post_init__(self):
         requirements = [
@@ -77,6 +85,12 @@ class Recipe:
                 self.rotation_degrees or self.translation_pixels or self.zoom),
              "0 without augmentation"),
             ("label_smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
+            ("distillation", 0 <= self.distillation < 1, "in [0, 1)"),
+            ("distillation", bool(self.distillation) == bool(self.teacher),
+             "above 0 with --teacher, and only then"),
+            ("temperature", self.temperature > 0, "> 0"),
+            ("label_smoothing", not (self.teacher and self.label_smoothing),
+             "0 with --teacher"),
             ("schedule", self.schedule in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
             ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
             ("nesterov", self.optimizer == "sgd" or not self.nesterov, "unset with --optimizer=adamw"),
@@ -93,6 +107,9 @@ class Recipe:
         for name, ok, requirement in requirements:
             if not ok:
                 raise ValueError(f"--{name} must be {requirement}, got {getattr(self, name)}")
+        if self.teacher and self.teacher not in _TEACHERS:
+            raise ValueError(f"--teacher must be one of {', '.join(_TEACHERS)} or empty, got "
+                             f"{self.teacher}")
 
     def learning_rate(self, epoch):
         """Step schedule's lr of a 0-based epoch: lr * gamma ** (epoch // step_size) (StepLR)."""
@@ -112,6 +129,7 @@ def check_torch_recipe(recipe):
                                       ("--zoom", recipe.zoom),
                                       ("--clean_epochs", recipe.clean_epochs),
                                       ("--label_smoothing", recipe.label_smoothing),
+                                      ("--teacher", recipe.teacher),
                                       ("--nesterov", recipe.nesterov),
                                       ("--schedule=cosine", recipe.schedule != "step")) if used]
     if beyond:
@@ -255,6 +273,22 @@ _REGISTRY = {stage.name: stage for stage in (
 
 STAGES = tuple(_REGISTRY)
 
+# Teachers: bigger networks whose softened predictions a stage may learn from (--teacher). Not
+# stages of the study: each trains once per cross-validation fold and once on every training
+# image (docs/teachers.md), and none is chosen by the test set's numbers.
+# 32 and 64 channels padded at 28x28 and 14x14, 128 at 7x7: about 141,000 params, 18 times m5.
+WIDE = dataclasses.replace(COMPACT, plan=(
+    Conv(32), Conv(32), POOL, Conv(64), Conv(64), POOL, Conv(128),
+    Conv(10, kernel_size=1, activation=False)))
+_TEACHERS = {teacher.name: teacher for teacher in (
+    Stage("teacher", WIDE,
+          Recipe(epochs=8, optimizer="adamw", lr=0.003, weight_decay=0.01, schedule="cosine",
+                 warmup_epochs=1, dropout=0.1, rotation_degrees=8.0, translation_pixels=2.0),
+          target=("A teacher for the tiny stages: 18 times m5's params, 8 epochs, rotated and "
+                  "shifted training images, AdamW with warm-up then cosine to 0",)),
+)}
+TEACHERS = tuple(_TEACHERS)
+
 
 def with_defaults(kind, recorded):
     """A recipe or architecture as a file recorded it (a dict), with the fields added since it
@@ -297,7 +331,10 @@ def stage_values(name):
 
 
 def get_stage(name):
+    """A stage of the study, or a teacher (TEACHERS), by name."""
+    if name in _TEACHERS:
+        return _TEACHERS[name]
     if name not in _REGISTRY:
-        raise ValueError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")
+        raise ValueError(f"unknown stage {name!r}; choose one of {', '.join(STAGES + TEACHERS)}")
     return _REGISTRY[name]
 

@@ -112,6 +112,9 @@ _m5, _m6 = _candidate("m5", M5_AS_SEARCHED), _candidate("m6")
 # Its second round runs over today's m5 (AdamW at batch 16), whose cv runs are
 # m5-batch-16-adamw's: the same settings, seeds and folds.
 _m5_adamw = _candidate("m5", baseline="m5-batch-16-adamw")
+# Candidates that run on TensorFlow's fused BatchNorm kernel (the default since it landed) pair
+# with today's m5 run on it too: a candidate and its baseline share one code path.
+_m5_fused = _candidate("m5", baseline="m5-fused-baseline")
 
 
 REGISTRY = {experiment.name: experiment for experiment in (
@@ -214,6 +217,15 @@ REGISTRY = {experiment.name: experiment for experiment in (
                 "m5-adamw-ema-0.999 borrowed the raw weights' statistics",
                 ema_momentum=momentum, ema_bn_images=4096)
       for momentum, steps in ((0.999, "1,000"), (0.9995, "2,000"), (0.9998, "5,000"))),
+    Experiment("m5-fused-baseline", "m5", "baseline", "Today's m5 with BatchNorm on "
+               "TensorFlow's fused kernel, the baseline of every m5 candidate that runs on it",
+               kind="baseline"),
+    *(_m5_fused(f"m5-taught-t{temperature:g}-a{alpha:g}", "teacher",
+                f"Today's m5 learning from the teacher network trained on the same images "
+                f"(its fold's, results/teachers/): softened at T={temperature:g}, weighed "
+                f"{alpha:g} against the labels' {1 - alpha:g}",
+                teacher="teacher", temperature=temperature, distillation=alpha)
+      for temperature, alpha in ((2.0, 0.5), (4.0, 0.5), (4.0, 0.9))),
     _m6("m6-ema-0.9995-own-bn", "averaging with its own statistics",
         "Today's m6, evaluated and saved as its weights' moving average (momentum 0.9995, the "
         "middle of m5's three) with BatchNorm statistics recomputed for it over 4,096 "

@@ -1,0 +1,126 @@
+"""Learning from a teacher: the loss, the teacher's predictions on exactly the student's
+training images (never its held-out fold), and a student that saves as the stage's own network."""
+
+import json
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+from unittest import mock
+
+import keras
+import numpy as np
+
+from keras_mnist7.data.mnist import cv_split
+from keras_mnist7.run import distillation
+from keras_mnist7.run.training import train
+from keras_mnist7.spec.run_spec import RunSpec
+from keras_mnist7.spec.stages import get_stage
+from tests.helpers import full_tier, mnist_subset, run_python
+from tests.test_training import RELOAD_ELSEWHERE
+
+
+class LossTest(unittest.TestCase):
+    def test_the_blend_of_labels_and_softened_teacher_is_hintons(self):
+        rng = np.random.RandomState(0)
+        student = rng.dirichlet(np.ones(10), size=5).astype("float32")
+        teacher = rng.dirichlet(np.ones(10), size=5).astype("float32")
+        labels = rng.randint(0, 10, 5)
+        temperature, alpha = 2.0, 0.7
+        soft_teacher = distillation.soften(teacher, temperature)
+        y_true = distillation.packed_targets(labels, soft_teacher)
+        got = keras.ops.convert_to_numpy(
+            distillation.DistillationLoss(temperature, alpha, reduction=None)(y_true, student))
+        soft_student = distillation.soften(student, temperature).astype("float64")
+        kl = (soft_teacher * (np.log(soft_teacher) - np.log(soft_student))).sum(axis=1)
+        hard = -np.log(student[np.arange(5), labels])
+        np.testing.assert_allclose(got, (1 - alpha) * hard + alpha * temperature ** 2 * kl,
+                                   rtol=1e-5)
+
+    def test_softening_keeps_the_order_and_flattens(self):
+        probabilities = np.array([[0.7, 0.2, 0.1] + [0.0] * 7], dtype="float32")
+        np.testing.assert_allclose(distillation.soften(probabilities, 1.0), probabilities,
+                                   atol=1e-6)
+        soft = distillation.soften(probabilities, 4.0)[0]
+        self.assertAlmostEqual(float(soft.sum()), 1.0, places=5)
+        self.assertTrue(soft[0] > soft[1] > soft[2] > soft[3] and soft[0] < 0.7)
+
+    def test_metrics_read_the_labels_half_of_the_targets(self):
+        y_true = distillation.packed_targets(np.array([3, 1]), np.full((2, 10), 0.1, "float32"))
+        y_pred = np.eye(10, dtype="float32")[[3, 2]] * 0.9 + 0.01
+        accuracy = keras.ops.convert_to_numpy(distillation.label_accuracy(y_true, y_pred))
+        np.testing.assert_array_equal(accuracy, [1.0, 0.0])
+
+
+@full_tier("trainings")
+class TaughtRunTest(unittest.TestCase):
+    """A one-epoch teacher for fold 0 of 1,200 images, then a one-epoch m5 taught by it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp())
+        cls.teachers = cls.tmp / "teachers"
+        cls.data = mnist_subset(1200, 100)
+        teacher = get_stage("teacher").recipe_with(epochs=1, warmup_epochs=0)
+        folder, _ = distillation.teacher_run("teacher", 0, cls.teachers)
+        folder.mkdir(parents=True)
+        cls.teacher = train(RunSpec.of_stage("teacher", folder, recipe=teacher, cv=True,
+                                             tensorboard=False), cls.data, 0)
+        cls.recipe = get_stage("m5").recipe_with(epochs=1, warmup_epochs=0, teacher="teacher",
+                                                 distillation=0.5, temperature=2.0)
+        cls.student_dir = cls.tmp / "student"
+        cls.student_dir.mkdir()
+        with mock.patch.object(distillation, "TEACHERS_DIR", cls.teachers):
+            cls.student = train(RunSpec.of_stage("m5", cls.student_dir, recipe=cls.recipe,
+                                                 cv=True, tensorboard=False), cls.data, 0)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_the_teacher_saw_the_students_training_images_and_never_its_fold(self):
+        (x_train, _), (x_fold, _) = cv_split(self.data, 0)
+        self.assertEqual((self.teacher["cv_fold"], self.teacher["train_size"]),
+                         (0, len(x_train)))
+        facts = self.student["teacher"]
+        self.assertEqual(facts["images_sha256"], distillation.checksum(x_train))
+        predictions = np.load(facts["predictions"])
+        self.assertEqual(facts["predictions_sha256"], distillation.checksum(predictions))
+        self.assertEqual(predictions.shape, (len(x_train), 10))
+        seen = {image.tobytes() for image in x_train}
+        self.assertFalse(any(image.tobytes() in seen for image in x_fold))
+
+    def test_the_run_records_plain_accuracy_and_crossentropy_of_the_labels(self):
+        row = self.student["history"][-1]
+        self.assertLessEqual({"accuracy", "crossentropy", "val_accuracy", "val_crossentropy"},
+                             set(row))
+        evaluation = json.loads((self.student_dir / "evaluation.json").read_text())
+        self.assertAlmostEqual(evaluation["accuracy_pct"], 100 * row["val_accuracy"], places=1)
+
+    def test_the_student_saves_as_the_stages_network_and_reloads_without_the_package(self):
+        (_, _), (x_fold, _) = cv_split(self.data, 0)
+        best = self.student_dir / "best.keras"
+        self.assertNotIn("compile_config", keras.saving.load_model(best).get_config())
+        with tempfile.TemporaryDirectory() as elsewhere:
+            np.save(Path(elsewhere, "images.npy"), x_fold)
+            result = run_python(["-c", RELOAD_ELSEWHERE, str(best), "images.npy", "probs.npy"],
+                                cwd=elsewhere)
+            self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+            for warning in ("Skipping variable loading", "`compile()`", "Could not locate"):
+                self.assertNotIn(warning, result.stderr)
+        self.assertEqual(self.student["params"]["total"], 7906)
+
+    def test_an_untrained_teacher_is_refused_in_one_line_with_its_command(self):
+        folder = self.tmp / "refused"
+        folder.mkdir()
+        with mock.patch.object(distillation, "TEACHERS_DIR", self.tmp / "none"):
+            with self.assertRaisesRegex(ValueError, r"^--teacher=teacher: no trained teacher "
+                                                    r"in .*seed1/; train it first: python "
+                                                    r"main.py --stage=teacher --cv --seeds=1 "):
+                train(RunSpec.of_stage("m5", folder, recipe=self.recipe, cv=True, seed=1),
+                      self.data, 0)
+        self.assertEqual(list(folder.iterdir()), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
