@@ -103,6 +103,10 @@ class GeneratedPagesTest(unittest.TestCase):
         section = readme[begin:readme.index(pages.README_END)]
         self.assertEqual(section, "\n" + pages.results_section("results") + "\n",
                          "README is stale: python main.py --mode=report rewrites it")
+        begin = readme.index(pages.STATUS_BEGIN) + len(pages.STATUS_BEGIN)
+        status = readme[begin:readme.index(pages.STATUS_END)]
+        self.assertEqual(status, "\n" + pages.status_section("results") + "\n",
+                         "README's status is stale: python main.py --mode=report rewrites it")
         self.assertEqual((REPO / "docs" / "results.md").read_text(),
                          pages.results_page("results"),
                          "docs/results.md is stale: python main.py --mode=report rewrites it")

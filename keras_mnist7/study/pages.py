@@ -2,13 +2,14 @@
 they show, each redrawn by its own explicit step (redraw_figures)."""
 
 import json
+import statistics
 from pathlib import Path
 
 from keras_mnist7.output.files import write_text
 from keras_mnist7.output.plots import plot_curves, plot_stage_comparison
-from keras_mnist7.run.seeds import seeds_table
-from keras_mnist7.spec.bar import LAST_EPOCHS
-from keras_mnist7.spec.stages import STAGES
+from keras_mnist7.run.seeds import seed_stats, seeds_table
+from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
+from keras_mnist7.spec.stages import STAGES, get_stage
 from keras_mnist7.study import fidelity, frontier
 from keras_mnist7.study.changes import changes_from_stage
 from keras_mnist7.study.experiments import REGISTRY
@@ -42,6 +43,38 @@ README_BEGIN = "<!-- results:begin (python main.py --mode=report writes this par
 
 
 README_END = "<!-- results:end -->"
+STATUS_BEGIN = "<!-- status:begin (python main.py --mode=report writes this part) -->"
+STATUS_END = "<!-- status:end -->"
+
+
+def status_section(results_dir="results", experiments=None):
+    """README's status: the stages beyond the seed's on their confirmation seeds (a row each,
+    from results/<stage>/seeds.json), and one sentence on what their searches found."""
+    experiments = list(REGISTRY.values() if experiments is None else experiments)
+    rows = ["| stage | params | confirmation seeds | seeds holding >= "
+            f"{BAR:.2f}% in each of the last {LAST_EPOCHS} epochs | final test % | lowest of "
+            "the last 4 % | file (with the command that made it) |",
+            "|---|--:|---|--:|--:|--:|---|"]
+    searched, met = [], []
+    for stage in STAGES:
+        result = load_results(results_dir, stage)
+        if get_stage(stage).seed_claim is not None or result is None:
+            continue
+        stats = [seed_stats(run) for run in result["runs"]]
+        seeds = [run["seed"] for run in result["runs"]]
+        finals = [s.final for s in stats]
+        met.append(f"{stage} {'met' if all(s.holds_bar for s in stats) else 'not met'}")
+        rows.append(f"| {stage} | {result['params']['total']:,} | {min(seeds)}-{max(seeds)} | "
+                    f"**{sum(s.holds_bar for s in stats)} of {len(stats)}** | "
+                    f"{statistics.mean(finals):.2f} ± {statistics.stdev(finals):.2f} | "
+                    f"{min(s.min_last4 for s in stats):.2f} | `results/{stage}/seeds.json` |")
+        judged = [e for e in experiments if e.stage == stage and e.kind == "candidate"]
+        if judged:
+            searched.append(f"{len(judged)} for {stage}")
+    return "\n".join(rows) + (
+        f"\n\nThe bar, every confirmation seed holding: {', '.join(met)}. Cross-validated candidates "
+        f"registered ({', '.join(searched)}), judged on held-out training folds, never the test "
+        "set: [docs/search.md](docs/search.md), tables in [docs/results.md](docs/results.md).")
 
 
 def results_section(results_dir="results", experiments=None):
@@ -218,10 +251,11 @@ def frontier_section(results_dir):
     return lines
 
 
-def update_readme(readme, section):
-    """Replaces what lies between README's results markers with `section`."""
+def update_readme(readme, section, markers=(README_BEGIN, README_END)):
+    """Replaces what lies between two of README's markers (its results part unless
+    `markers` says) with `section`."""
     text = Path(readme).read_text()
-    begin, end = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
+    begin, end = text.index(markers[0]) + len(markers[0]), text.index(markers[1])
     write_text(readme, text[:begin] + "\n" + section + "\n" + text[end:])
 
 
@@ -246,6 +280,7 @@ def write_report(results_dir="results", readme="README.md", docs=Path("docs")):
 
     redraw_figures(results_dir)
     update_readme(readme, results_section(results_dir))
+    update_readme(readme, status_section(results_dir), (STATUS_BEGIN, STATUS_END))
     write_text(Path(docs) / "results.md", results_page(results_dir))
     frontier.write(results_dir, Path(docs) / "frontier.png")
     write_model_cards("pretrained")
