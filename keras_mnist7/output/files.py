@@ -6,6 +6,8 @@ import statistics
 import zipfile
 from pathlib import Path
 
+from keras_mnist7.spec.bar import LAST_EPOCHS
+
 
 def ensure_writable(folder, flag="--output_dir"):
     """`folder`, created and checked writable before any work starts."""
@@ -82,7 +84,7 @@ def summarize_history(history):
         "best_test_acc": {"epoch": best + 1, "pct": round(test[best], 2)},
         "best_train_acc": round(max(train), 2),
         "final_test_acc": round(test[-1], 2),
-        "last4_test_acc": [round(value, 2) for value in test[-4:]],
+        "last4_test_acc": [round(value, 2) for value in test[-LAST_EPOCHS:]],
         "median_epoch_seconds": round(statistics.median(r["epoch_seconds"] for r in history), 2),
     }
 

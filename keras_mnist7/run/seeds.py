@@ -68,5 +68,5 @@ def over_seeds(finals):
             f"{statistics.stdev(finals):.2f}% (mean +- sample std)")
 
 
-def _pct(values):
+def pct(values):
     return ", ".join(f"{v:.2f}" for v in values)

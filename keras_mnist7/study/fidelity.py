@@ -9,6 +9,7 @@ import json
 import statistics
 from pathlib import Path
 
+from keras_mnist7.spec.bar import LAST_EPOCHS
 from keras_mnist7.spec.stages import get_stage
 
 # Where each framework's runs of a stage are, with either initialisation: the stage's own runs
@@ -34,7 +35,7 @@ def load_variants(results_dir, stage):
 def per_seed(runs):
     """Each seed's best test accuracy and the mean of its last 4 epochs (percent)."""
     return {"best": [max(run["test_acc"]) for run in runs],
-            "last4": [statistics.mean(run["test_acc"][-4:]) for run in runs]}
+            "last4": [statistics.mean(run["test_acc"][-LAST_EPOCHS:]) for run in runs]}
 
 
 def spread(values):

@@ -14,11 +14,11 @@ from keras_mnist7.study import fidelity, frontier
 from keras_mnist7.study.changes import changes_from_stage
 from keras_mnist7.study.experiments import REGISTRY
 from keras_mnist7.study.results import (
-    _load_stage,
     load_ablations,
     load_earlier_confirmations,
     load_holdouts,
     load_results,
+    load_stage,
     load_tuning,
 )
 from keras_mnist7.study.search import (
@@ -214,7 +214,7 @@ def results_page(results_dir="results", experiments=None):
         if ablations := load_ablations(results_dir, stage, experiments):
             lines += ["", f"## {stage}: ablations", "", *ablation_table(stage, ablations)]
         tuning = load_tuning(results_dir, stage, experiments)
-        groups = [("", {stage: r} if (r := _load_stage(results_dir, stage)) else {}),
+        groups = [("", {stage: r} if (r := load_stage(results_dir, stage)) else {}),
                   ("tuning seeds", {f"{stage}-tuning": tuning} if tuning else {}),
                   ("earlier confirmation", load_earlier_confirmations(results_dir, stage, experiments)),
                   ("held out", load_holdouts(results_dir, stage, experiments)),
@@ -244,7 +244,7 @@ def frontier_section(results_dir):
              "Held-out runs chose, test-set runs confirmed; a worst seed of many seeds sits "
              "lower than that of one.", "", "![parameters against consistency](frontier.png)", "",
              "| run | params | evaluated on | seeds | worst seed's lowest of the last 4 % | "
-             "seeds holding 99.40 |", "|---|--:|---|--:|--:|--:|"]
+             f"seeds holding {BAR:.2f} |", "|---|--:|---|--:|--:|--:|"]
     for p in points:
         lines.append(f"| {p['name']} | {p['params']:,} | {p['evaluated_on']} | {len(p['seeds'])} "
                      f"| {p['worst_last4']:.2f} | {p['seeds_holding']} of {len(p['seeds'])} |")

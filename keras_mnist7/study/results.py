@@ -67,6 +67,6 @@ def load_earlier_confirmations(results_dir, stage, experiments=None):
     return load_recorded(results_dir, stage, "confirmation", experiments)
 
 
-def _load_stage(results_dir, stage):
+def load_stage(results_dir, stage):
     path = Path(results_dir) / stage / "seeds.json"
     return json.loads(path.read_text()) if path.is_file() else None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from keras_mnist7.model.builders import build_model, param_counts
 from keras_mnist7.model.receptive_field import receptive_field
-from keras_mnist7.run.seeds import _pct, over_seeds, params_text, seed_stats
+from keras_mnist7.run.seeds import over_seeds, params_text, pct, seed_stats
 from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
 from keras_mnist7.spec.stages import STAGES, Recipe, get_stage, with_defaults
 from keras_mnist7.study import fidelity
@@ -141,7 +141,7 @@ def holdout_table(stage, holdouts, experiments=()):
         loss = statistics.mean(run["test_loss"][-1] for run in runs)
         entry = entries.get(name)
         lines.append(f"| {name} | {changes_from_stage(stage, result)} | {_seeds_text(runs)} | "
-                     f"{last4:.2f} | {_pct(min(run['test_acc'][-LAST_EPOCHS:]) for run in runs)} | "
+                     f"{last4:.2f} | {pct(min(run['test_acc'][-LAST_EPOCHS:]) for run in runs)} | "
                      f"{loss:.4f} | {entry.why if entry else '-'} | "
                      f"{(entry.decision if entry else None) or '-'} |")
     return lines
@@ -161,7 +161,7 @@ def holdout_choice_sentence(stage, holdouts):
     others = {other: r for other, r in holdouts.items() if other != name}
     for other, result in others.items():
         pairs = [(mine[run["seed"]], run) for run in result["runs"] if run["seed"] in mine]
-        last4 = [statistics.mean(a for run in side for a in run["test_acc"][-4:])
+        last4 = [statistics.mean(a for run in side for a in run["test_acc"][-LAST_EPOCHS:])
                  for side in zip(*pairs)]
         loss = [statistics.mean(run["test_loss"][-1] for run in side) for side in zip(*pairs)]
         better_accuracy += last4[0] > last4[1]
@@ -185,7 +185,7 @@ def ablation_table(stage, ablations):
     for name, ablation in ablations.items():
         stats = [seed_stats(run) for run in ablation["runs"]]
         lines.append(f"| {name} | {changes_from_stage(stage, ablation)} | "
-                     f"{_seeds_text(ablation['runs'])} | {_pct(s.min_last4 for s in stats)} | "
+                     f"{_seeds_text(ablation['runs'])} | {pct(s.min_last4 for s in stats)} | "
                      f"{statistics.mean(s.final for s in stats):.2f} | "
                      f"{sum(s.holds_bar for s in stats)} of {len(stats)} |")
     return lines
@@ -245,7 +245,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
         f"{result['first_run']['receptive_field']} px; {result['epochs']} epochs; seeds {seeds}",
         f"- Seed {first['seed']}: best train {max(first['train_acc']):.2f}%, best test "
         f"{first_stats.best:.2f}% (epoch {first_stats.best_epoch}); last 4 test "
-        f"{_pct(first_stats.last4)}% ([curves]({image_prefix}{result['curves']}))",
+        f"{pct(first_stats.last4)}% ([curves]({image_prefix}{result['curves']}))",
         f"- {over_seeds(finals_test)}; lowest of the last 4 epochs "
         f"{min(s.min_last4 for s in stats):.2f}%; seeds with each of the last 4 >= {BAR:.2f}%: "
         f"{sum(s.holds_bar for s in stats)} of {len(stats)}",
@@ -256,7 +256,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
           for name, r in (earlier or {}).items()],
         *(["", *per_seed_table(stats, result["runs"])] if len(stats) >= 5 else []),
     ]
-    last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-4:])
+    last4_mean = lambda key: statistics.mean(a for run in result["runs"] for a in run[key][-LAST_EPOCHS:])
     analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc"),
                              with_defaults(Recipe, result.get("recipe") or {})),
                 stability_sentence(stats), bar_sentence(stats),
@@ -283,7 +283,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
 
 def comparison_table(results):
     lines = ["| stage | params trainable / non-trainable / total | RF | seeds | best test % | final test % "
-             "(mean +- std) | lowest of last 4 % | seeds holding 99.40 |",
+             "(mean +- std) | lowest of last 4 % | " f"seeds holding {BAR:.2f} |",
              "|---|--:|--:|--:|--:|--:|--:|--:|"]
     for stage, result in results.items():
         stats = [seed_stats(run) for run in result["runs"]]
