@@ -25,12 +25,15 @@ def describe_search(experiment):
     decision, _ = search_step(experiment)
     line = f"[search] {experiment.name}: {decision}"
     if experiment.kind == "candidate":
-        comparison = paired(fold_scores(experiment.seeds_json),
-                            fold_scores(get_experiment(experiment.baseline).seeds_json))
+        scores = fold_scores(experiment.seeds_json)
+        base = fold_scores(get_experiment(experiment.baseline).seeds_json)
+        comparison = paired(scores, base)
         if comparison is not None:
+            lowest = paired(scores, base, metric="lowest")
             line += (f"; folds {','.join(map(str, comparison.folds))}: last-4 gain "
                      f"{comparison.gain:+.3f} +- {comparison.standard_error:.3f} (t "
-                     f"{comparison.t:.1f}), final loss {comparison.loss:.4f} against "
+                     f"{comparison.t:.1f}), lowest-of-4 gain {lowest.gain:+.3f} +- "
+                     f"{lowest.standard_error:.3f}, final loss {comparison.loss:.4f} against "
                      f"{comparison.baseline_loss:.4f}")
     return line
 

@@ -15,6 +15,7 @@ No Keras: the numbers come from the seeds.json files the runs leave.
 """
 
 import dataclasses
+import enum
 import json
 import math
 from pathlib import Path
@@ -30,6 +31,21 @@ PASS_T = 2.0
 # Accuracies are recorded to 0.01 points, so gains are exact on paper but not in floats: a
 # gain within this of a threshold counts as reaching it.
 TOLERANCE = 1e-9
+
+
+class Decision(enum.StrEnum):
+    """Where a candidate stands under the rule (a string: tables print its value)."""
+
+    SCREENING = "screening"  # folds 0-2 unfinished, by the candidate or its baseline
+    DROPPED = "dropped at screen"
+    POWERING = "powering"  # folds 3-5 unfinished
+    PASSED = "passed"
+    FAILED = "failed"
+
+    @property
+    def final(self):
+        """Whether no fold is left to run."""
+        return self in (Decision.DROPPED, Decision.PASSED, Decision.FAILED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,21 +112,18 @@ def paired(candidate, baseline, folds=ALL_FOLDS, metric="last4"):
 
 
 def verdict(candidate, baseline):
-    """(decision, folds still to run) for a candidate's {fold: FoldScore} against its baseline's.
-
-    Decisions: "screening" (folds 0-2 unfinished, by the candidate or its baseline), "dropped
-    at screen", "powering" (folds 3-5 unfinished), "passed", "failed".
-    """
+    """(Decision, folds still to run) for a candidate's {fold: FoldScore} against its
+    baseline's."""
     missing = [fold for fold in SCREEN_FOLDS if fold not in candidate]
     if missing or any(fold not in baseline for fold in SCREEN_FOLDS):
-        return "screening", tuple(missing)
+        return Decision.SCREENING, tuple(missing)
     if all(paired(candidate, baseline, SCREEN_FOLDS, metric).gain < SCREEN_GAIN - TOLERANCE
            for metric in METRICS):
-        return "dropped at screen", ()
+        return Decision.DROPPED, ()
     missing = [fold for fold in POWER_FOLDS if fold not in candidate]
     if missing or any(fold not in baseline for fold in POWER_FOLDS):
-        return "powering", tuple(missing)
+        return Decision.POWERING, tuple(missing)
     full = [paired(candidate, baseline, ALL_FOLDS, metric) for metric in METRICS]
     passes = (any(one.gain >= PASS_GAIN - TOLERANCE and one.t >= PASS_T for one in full)
               and full[0].loss <= full[0].baseline_loss)
-    return ("passed" if passes else "failed"), ()
+    return (Decision.PASSED if passes else Decision.FAILED), ()

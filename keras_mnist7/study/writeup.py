@@ -17,6 +17,7 @@ from keras_mnist7.study.experiments import as_flags
 from keras_mnist7.study.search import (
     ALL_FOLDS,
     PASS_GAIN,
+    Decision,
     FoldScore,
     fold_scores,
     paired,
@@ -401,16 +402,16 @@ def cv_sentence(stage, experiments, results_dir="results"):
         scores = fold_scores(seeds_json(experiment))
         base = fold_scores(seeds_json(by_name[experiment.baseline]))
         decision = verdict(scores, base)[0]
-        if decision in ("dropped at screen", "passed", "failed"):
+        if decision.final:
             judged.append((experiment, decision, paired(scores, base)))
-        elif decision == "powering":
+        elif decision == Decision.POWERING:
             powering.append((experiment, paired(scores, base)))
     running = "; ".join(f"{e.name} {_signed(c.gain)} ± {c.standard_error:.3f} on folds "
                         f"{','.join(map(str, c.folds))}" for e, c in powering)
     running = (f" Past the screen, on their way to folds 3-5: {running}." if running else "")
     if not judged:
         return None
-    passed = [e.name for e, decision, _ in judged if decision == "passed"]
+    passed = [e.name for e, decision, _ in judged if decision == Decision.PASSED]
     best, _, comparison = max(judged, key=lambda item: item[2].gain)
     families = len({e.family for e, _, _ in judged})
     return (f"Chosen by a cross-validated search on the training images ([docs/search.md]"
