@@ -173,10 +173,22 @@ input_arrays() {
     --output_dir=results/ablations/input-arrays "${sgd_m5[@]}"
 }
 
+# BatchNorm on TensorFlow's fused kernel (the default since it landed), checked for accuracy:
+# m4's seeds 0-2 again, against results/m4/ (Keras' own BatchNorm), two threads each.
+fused_batch_norm() { train --stage=m4 --seeds=0,1,2 --output_dir=results/ablations/fused-batch-norm; }
+
+# The teachers (docs/teachers.md): one per cross-validation fold, then one on every training
+# image for confirmations; one thread each, beside another run.
+teachers() {
+  train --threads=1 --stage=teacher --cv --seeds=0,1,2,3,4,5 --output_dir=results/teachers
+  train --threads=1 --stage=teacher --seeds=0 --output_dir=results/teachers/full
+}
+
 report() { "$python" main.py --mode=report; }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(m4 fidelity search m5 ablations input_arrays m6 pretrained report)
+[ ${#groups[@]} -gt 0 ] || groups=(m4 fidelity search m5 ablations input_arrays fused_batch_norm m6
+                                   teachers pretrained report)
 for group in "${groups[@]}"; do
   echo "== $group"
   "$group"
