@@ -16,7 +16,7 @@ from keras_mnist7.run import distillation
 from keras_mnist7.run.training import train
 from keras_mnist7.spec.run_spec import RunSpec
 from keras_mnist7.spec.stages import get_stage
-from tests.helpers import full_tier, mnist_subset, run_python
+from tests.helpers import REPO, full_tier, mnist_subset, run_python
 from tests.test_training import RELOAD_ELSEWHERE
 
 
@@ -59,7 +59,7 @@ class TaughtRunTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = Path(tempfile.mkdtemp())
-        cls.teachers = cls.tmp / "teachers"
+        cls.teachers = cls.tmp / "results" / "teachers"  # where main.py run in tmp finds them
         cls.data = mnist_subset(1200, 100)
         teacher = get_stage("teacher").recipe_with(epochs=1, warmup_epochs=0)
         folder, _ = distillation.teacher_run("teacher", 0, cls.teachers)
@@ -109,6 +109,20 @@ class TaughtRunTest(unittest.TestCase):
             for warning in ("Skipping variable loading", "`compile()`", "Could not locate"):
                 self.assertNotIn(warning, result.stderr)
         self.assertEqual(self.student["params"]["total"], 7906)
+
+    def test_main_py_trains_a_taught_run_on_one_thread(self):
+        """The teacher's predictions run TensorFlow before the student's model is built: the
+        thread limit must be set first (TensorFlow refuses it after its first op)."""
+        for kept in self.teachers.rglob("predictions-*.npy"):
+            kept.unlink()  # computed again, by the teacher's model, in this process
+        result = run_python([str(REPO / "main.py"), "--stage=m5", "--cv", "--seeds=0",
+                             "--threads=1", "--epochs=1", "--warmup_epochs=0",
+                             "--teacher=teacher", "--distillation=0.5", "--temperature=2",
+                             "--train_size=1200", "--verbose=0", "--output_dir=students"],
+                            cwd=self.tmp)
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        metrics = json.loads((self.tmp / "students" / "m5" / "seed0" / "metrics.json").read_text())
+        self.assertEqual(metrics["teacher"]["images_sha256"], self.student["teacher"]["images_sha256"])
 
     def test_an_untrained_teacher_is_refused_in_one_line_with_its_command(self):
         folder = self.tmp / "refused"

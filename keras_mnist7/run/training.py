@@ -232,6 +232,7 @@ def train(spec, data, verbose="auto"):
                          f"images, got {recipe.ema_bn_images:,}")
     fit_data, teacher = data, None
     if recipe.teacher:
+        limit_threads(spec.threads)  # before the teacher runs TensorFlow's first op
         if spec.holdout:
             raise ValueError("--teacher trains with --cv or on every training image, not "
                              "with --holdout: no teacher trained on the first images alone")
