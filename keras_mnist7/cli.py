@@ -14,14 +14,16 @@ A recipe flag left unset keeps the stage's default (keras_mnist7/spec/stages.py)
 The same command run again resumes an unfinished run, or says the run is finished.
 
 Flags are defined here, once; the recipe and architecture flags come from the fields of Recipe
-and Architecture (their help, choices and each stage's default). MODES maps each --mode to
-what it checks before TensorFlow loads and what it runs after.
+and Architecture (their help, choices and each stage's default). MODES, one table, holds each
+--mode: its help, what it checks before TensorFlow loads and what it runs after.
 """
 
+import dataclasses
 import os
 import re
 import sys
 import types
+import typing
 from pathlib import Path
 
 from absl import app, flags
@@ -56,30 +58,6 @@ from keras_mnist7.spec.stages import (
 from keras_mnist7.study.experiments import EXPERIMENTS, get_experiment
 from keras_mnist7.use.pictures import image_files
 
-MODES = {
-    "train": "train --stage (--seeds: a benchmark of several seeds) into <output_dir>/<stage>/",
-    "torch": "train --stage with the PyTorch reference (the same network, data and recipe; the "
-             "seed stages' recipes) into <output_dir>/<stage>/torch/seed<k>/",
-    "search": "run the cross-validated folds --experiment still needs "
-              "(keras_mnist7/study/experiments.py) into results/cv/<name>/",
-    "evaluate": "--model on the test set (confusion.png, mistakes.png, evaluation.json)",
-    "predict": "--model on --images, a line per picture",
-    "export": "--model to SavedModel, LiteRT and ONNX in --export_dir, each checked by its runtime",
-    "demo": "a page to draw or upload a digit for --model, at http://--host:--port/",
-    "speed": "time m4's epochs on every installed Keras backend and the PyTorch reference "
-             "(--epochs, default 3) into --results_dir/speed/<machine>.json and .md",
-    "profile": "where a training step of m4 spends its time, Keras (TensorFlow) against the "
-               "PyTorch reference, part by part, on one thread, into "
-               "--results_dir/profile/<machine>.json and .md",
-    "stages": "print the stage table",
-    "report": "write README's results section, docs/results.md, docs/flags.md and the model "
-              "cards from --results_dir",
-}
-TRAINING_MODES = ("train", "torch")
-MODEL_MODES = ("evaluate", "predict", "export", "demo")
-
-flags.DEFINE_enum("mode", "train", list(MODES),
-                  "; ".join(f"{mode}: {what}" for mode, what in MODES.items()) + ".")
 flags.DEFINE_enum("stage", "m3", STAGES + TEACHERS, "Stage of the study to train, or a "
                   "teacher for them (--teacher).")
 
@@ -175,27 +153,6 @@ flags.DEFINE_string("results_dir", "results",
                     "report: read the benchmarks (<stage>/seeds.json) from here; speed, "
                     "profile: write speed/<machine>.json, profile/<machine>.json here.")
 
-flags.register_multi_flags_validator(
-    ["seed", "seeds"], lambda f: f["seed"] is None or f["seeds"] is None,
-    "give either --seed or --seeds, not both")
-flags.register_multi_flags_validator(
-    ["holdout", "cv"], lambda f: not (f["holdout"] and f["cv"]),
-    "--cv and --holdout each choose what a run is evaluated on: give one")
-flags.register_multi_flags_validator(
-    ["holdout", "cv", "mode"],
-    lambda f: f["mode"] in TRAINING_MODES or not f["holdout"] and not f["cv"],
-    "--holdout and --cv are for --mode=train (--holdout also --mode=torch)")
-flags.register_multi_flags_validator(
-    ["cv", "mode"], lambda f: not f["cv"] or f["mode"] == "train", "--cv is for --mode=train")
-flags.register_multi_flags_validator(
-    ["mode", "experiment"], lambda f: (f["mode"] == "search") == (f["experiment"] is not None),
-    "--mode=search and --experiment=NAME[,...] go together")
-flags.register_multi_flags_validator(
-    ["ray", "mode", "seeds"],
-    lambda f: f["ray"] is None or f["mode"] == "search" or f["mode"] == "train" and f["seeds"],
-    "--ray runs a benchmark: it needs --mode=train and --seeds, or --mode=search")
-flags.register_validator("speed_rows", lambda rows: rows is None or _compiles(rows),
-                         "--speed_rows must be a regular expression")
 FLAGS = flags.FLAGS
 
 
@@ -328,25 +285,40 @@ def prepare_training(command):
 
 
 def prepare(command):
-    """What --mode needs, checked before TensorFlow loads; ValueError & co. for a mistake."""
+    """What --mode needs, checked before TensorFlow loads (its Mode's prepare); ValueError & co.
+    for a mistake. Returns the values its run takes, or None when there is nothing to run."""
     for name in FLAGS.experiment or ():
         if not get_experiment(name).runnable:
             raise ValueError(f"--experiment {name} is a recorded {get_experiment(name).kind} "
                              "of an earlier recipe: nothing to run (its seeds.json has its "
                              "command)")
-    if FLAGS.mode in TRAINING_MODES:
-        return prepare_training(command)
-    run_settings()  # the recipe flags are checked whatever the mode
-    if FLAGS.mode in MODEL_MODES:
-        destination = check_model_flags()
-        data = load_split(FLAGS.data_dir) if FLAGS.mode in ("evaluate", "export") else None
-        return {"destination": destination, "data": data}
-    if FLAGS.mode in ("speed", "profile"):
-        ensure_writable(FLAGS.results_dir, flag="--results_dir")
-    if FLAGS.mode == "search":
-        if FLAGS.ray is not None:
-            cluster.check_address(FLAGS.ray)
-        return {"data": load_split(FLAGS.data_dir)}
+    mode = MODES[FLAGS.mode]
+    if mode.prepare is not prepare_training:
+        run_settings()  # the recipe flags are checked whatever the mode
+    return mode.prepare(command)
+
+
+def prepare_model(command):
+    """evaluate, predict, export, demo: the model file and where the mode writes."""
+    destination = check_model_flags()
+    data = load_split(FLAGS.data_dir) if FLAGS.mode in ("evaluate", "export") else None
+    return {"destination": destination, "data": data}
+
+
+def prepare_benchmark(command):
+    """speed, profile: the folder they write into."""
+    ensure_writable(FLAGS.results_dir, flag="--results_dir")
+    return {}
+
+
+def prepare_search(command):
+    """search: the cluster, if named, and the data."""
+    if FLAGS.ray is not None:
+        cluster.check_address(FLAGS.ray)
+    return {"data": load_split(FLAGS.data_dir)}
+
+
+def prepare_nothing(command):
     return {}
 
 
@@ -422,12 +394,72 @@ def run_report(values, on):
     print(write_report(FLAGS.results_dir))
 
 
-# What each --mode runs once prepare() has accepted its flags; TensorFlow loads in the modules
-# these import, only now.
-COMMANDS = {"train": run_train, "torch": run_torch, "search": run_search,
-            "evaluate": run_evaluate, "predict": run_predict, "export": run_export,
-            "demo": run_demo, "speed": run_speed, "profile": run_profile, "stages": run_stages,
-            "report": run_report}
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """One --mode: its help, what it checks before TensorFlow loads (prepare(command) -> the
+    values it runs with, None for nothing to run) and what it runs then (run(values, on); the
+    modules it imports load TensorFlow, only now). `one_line_errors`: a ValueError or OSError
+    of its run is the user's (a bad model file, a full disk), said in one line."""
+
+    help: str
+    prepare: typing.Callable
+    run: typing.Callable
+    one_line_errors: bool = False
+
+
+MODES = {
+    "train": Mode("train --stage (--seeds: a benchmark of several seeds) into "
+                  "<output_dir>/<stage>/", prepare_training, run_train),
+    "torch": Mode("train --stage with the PyTorch reference (the same network, data and "
+                  "recipe; the seed stages' recipes) into <output_dir>/<stage>/torch/seed<k>/",
+                  prepare_training, run_torch),
+    "search": Mode("run the cross-validated folds --experiment still needs "
+                   "(keras_mnist7/study/experiments.py) into results/cv/<name>/",
+                   prepare_search, run_search),
+    "evaluate": Mode("--model on the test set (confusion.png, mistakes.png, evaluation.json)",
+                     prepare_model, run_evaluate, one_line_errors=True),
+    "predict": Mode("--model on --images, a line per picture", prepare_model, run_predict,
+                    one_line_errors=True),
+    "export": Mode("--model to SavedModel, LiteRT and ONNX in --export_dir, each checked by its "
+                   "runtime", prepare_model, run_export, one_line_errors=True),
+    "demo": Mode("a page to draw or upload a digit for --model, at http://--host:--port/",
+                 prepare_model, run_demo, one_line_errors=True),
+    "speed": Mode("time m4's epochs on every installed Keras backend and the PyTorch reference "
+                  "(--epochs, default 3) into --results_dir/speed/<machine>.json and .md",
+                  prepare_benchmark, run_speed),
+    "profile": Mode("where a training step of m4 spends its time, Keras (TensorFlow) against "
+                    "the PyTorch reference, part by part, on one thread, into "
+                    "--results_dir/profile/<machine>.json and .md",
+                    prepare_benchmark, run_profile),
+    "stages": Mode("print the stage table", prepare_nothing, run_stages),
+    "report": Mode("write README's results section, docs/results.md, docs/flags.md and the "
+                   "model cards from --results_dir", prepare_nothing, run_report),
+}
+flags.DEFINE_enum("mode", "train", list(MODES),
+                  "; ".join(f"{name}: {mode.help}" for name, mode in MODES.items()) + ".")
+
+# The flags' combinations, checked when they are parsed (after --mode exists).
+flags.register_multi_flags_validator(
+    ["seed", "seeds"], lambda f: f["seed"] is None or f["seeds"] is None,
+    "give either --seed or --seeds, not both")
+flags.register_multi_flags_validator(
+    ["holdout", "cv"], lambda f: not (f["holdout"] and f["cv"]),
+    "--cv and --holdout each choose what a run is evaluated on: give one")
+flags.register_multi_flags_validator(
+    ["holdout", "cv", "mode"],
+    lambda f: MODES[f["mode"]].prepare is prepare_training or not (f["holdout"] or f["cv"]),
+    "--holdout and --cv are for --mode=train (--holdout also --mode=torch)")
+flags.register_multi_flags_validator(
+    ["cv", "mode"], lambda f: not f["cv"] or f["mode"] == "train", "--cv is for --mode=train")
+flags.register_multi_flags_validator(
+    ["mode", "experiment"], lambda f: (f["mode"] == "search") == (f["experiment"] is not None),
+    "--mode=search and --experiment=NAME[,...] go together")
+flags.register_multi_flags_validator(
+    ["ray", "mode", "seeds"],
+    lambda f: f["ray"] is None or f["mode"] == "search" or f["mode"] == "train" and f["seeds"],
+    "--ray runs a benchmark: it needs --mode=train and --seeds, or --mode=search")
+flags.register_validator("speed_rows", lambda rows: rows is None or _compiles(rows),
+                         "--speed_rows must be a regular expression")
 
 
 def main(argv):
@@ -446,9 +478,9 @@ def main(argv):
     on = None if FLAGS.ray is None else cluster.Cluster(FLAGS.ray, FLAGS.threads or 1,
                                                         FLAGS.ray_shared_folder)
     try:
-        COMMANDS[FLAGS.mode](values, on)
+        MODES[FLAGS.mode].run(values, on)
     except (ValueError, OSError) as err:
-        if FLAGS.mode not in MODEL_MODES:
+        if not MODES[FLAGS.mode].one_line_errors:
             raise
         fail(err)
 
