@@ -331,6 +331,8 @@ ABLATIONS = (
     _ablation("m4", "init-torch", "PyTorch's initialisation in place of Keras'", range(3)),
     _ablation("m4", "input-arrays", "--input=arrays (the dataset in memory, augmentation in "
               "the model) in place of tf.data", range(1)),
+    _ablation("m4", "fused-batch-norm", "BatchNorm on TensorFlow's fused kernel (the default "
+              "since) in place of Keras' own", range(1)),
     _ablation("m5", "batch-128", "the seed's batch 128, at lr 0.1 (m5's lr-to-batch ratio)",
               range(1)),
     _ablation("m5", "input-arrays", "--input=arrays in place of tf.data", (110,)),
