@@ -226,6 +226,10 @@ REGISTRY = {experiment.name: experiment for experiment in (
                 f"{alpha:g} against the labels' {1 - alpha:g}",
                 teacher="teacher", temperature=temperature, distillation=alpha)
       for temperature, alpha in ((2.0, 0.5), (4.0, 0.5), (4.0, 0.9))),
+    _m5_fused("m5-ema-0.9995-own-bn-16384", "averaging with its own statistics",
+              "m5-adamw-ema-0.9995-own-bn with its statistics recomputed over 16,384 training "
+              "images instead of 4,096, the last of round 3's levers (docs/search.md)",
+              ema_momentum=0.9995, ema_bn_images=16384),
     _m6("m6-ema-0.9995-own-bn", "averaging with its own statistics",
         "Today's m6, evaluated and saved as its weights' moving average (momentum 0.9995, the "
         "middle of m5's three) with BatchNorm statistics recomputed for it over 4,096 "
