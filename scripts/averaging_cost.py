@@ -35,7 +35,7 @@ def main():
     averaged = AveragedWeightsOwnStatistics(x_train[:4096, ..., None], (x_fold[..., None], y_fold))
     averaged.set_model(model)
     print(f"statistics over 4,096 images: {median_seconds(probe.recompute):.2f} s; raw weights "
-          f"scored on {len(x_fold):,} images: {median_seconds(averaged._score_raw):.2f} s "
+          f"scored on {len(x_fold):,} images: {median_seconds(averaged.score_raw):.2f} s "
           "(medians of 5, one thread)")
 
 

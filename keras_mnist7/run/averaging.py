@@ -90,7 +90,8 @@ class AveragedWeightsOwnStatistics(keras.callbacks.Callback):
         self._raw_scores = {}
         self._probe = None
 
-    def _score_raw(self):
+    def score_raw(self):
+        """Scores the raw weights on the validation images (before the average goes in)."""
         images, labels = self.validation
         batches = range(0, len(images), 1000)
         probabilities = np.concatenate([keras.ops.convert_to_numpy(self.model.predict_on_batch(
@@ -114,7 +115,7 @@ class AveragedWeightsOwnStatistics(keras.callbacks.Callback):
         if self._probe is None:
             self._probe = StatisticsProbe(self.model, self.images)
         if self.validation is not None:
-            self._score_raw()
+            self.score_raw()
         self._raw_statistics = statistics(self.model)
         self._swap_weights()
         self._probe.recompute()

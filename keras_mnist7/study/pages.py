@@ -51,10 +51,10 @@ def status_section(results_dir="results", experiments=None):
     """README's status: the stages beyond the seed's on their confirmation seeds (a row each,
     from results/<stage>/seeds.json), and one sentence on what their searches found."""
     experiments = list(REGISTRY.values() if experiments is None else experiments)
-    rows = ["| stage | params | confirmation seeds | seeds holding >= "
+    rows = ["| stage | params | chosen on | confirmed on seeds never run | seeds holding >= "
             f"{BAR:.2f}% in each of the last {LAST_EPOCHS} epochs | final test % | lowest of "
             "the last 4 % | file (with the command that made it) |",
-            "|---|--:|---|--:|--:|--:|---|"]
+            "|---|--:|---|---|--:|--:|--:|---|"]
     searched, met = [], []
     for stage in STAGES:
         result = load_results(results_dir, stage)
@@ -64,7 +64,8 @@ def status_section(results_dir="results", experiments=None):
         seeds = [run["seed"] for run in result["runs"]]
         finals = [s.final for s in stats]
         met.append(f"{stage} {'met' if all(s.holds_bar for s in stats) else 'not met'}")
-        rows.append(f"| {stage} | {result['params']['total']:,} | {min(seeds)}-{max(seeds)} | "
+        rows.append(f"| {stage} | {result['params']['total']:,} | {get_stage(stage).chosen_on} | "
+                    f"{min(seeds)}-{max(seeds)} | "
                     f"**{sum(s.holds_bar for s in stats)} of {len(stats)}** | "
                     f"{statistics.mean(finals):.2f} ± {statistics.stdev(finals):.2f} | "
                     f"{min(s.min_last4 for s in stats):.2f} | `results/{stage}/seeds.json` |")

@@ -31,7 +31,8 @@ BACKENDS = ("tensorflow", "jax", "torch")
 # rotation inside the step with steps_per_execution together. "oneDNN off" is what TensorFlow
 # does by itself on CPUs without AVX-512 VNNI (keras_mnist7/__init__ turns oneDNN on);
 # "tf.data autotune on" is tf.data's default, which the package's pipelines turn off;
-# "inter-op threads=1" runs one op at a time, with every core for it.
+# "inter-op threads=1" runs one op at a time, with every core for it; "Keras BatchNorm" trains
+# on Keras' own BatchNormalization instead of TensorFlow's fused kernel (the default).
 LEVERS = ("Keras BatchNorm", "steps_per_execution=32", "mixed_bfloat16", "input=arrays",
           "input=arrays, steps_per_execution=32", "oneDNN off", "tf.data autotune on",
           "inter-op threads=1")
