@@ -226,6 +226,11 @@ REGISTRY = {experiment.name: experiment for experiment in (
                 f"{alpha:g} against the labels' {1 - alpha:g}",
                 teacher="teacher", temperature=temperature, distillation=alpha)
       for temperature, alpha in ((2.0, 0.5), (4.0, 0.5), (4.0, 0.9))),
+    *(_m5_fused(f"m5-teacher-16-t{temperature:g}-a{alpha:g}", "teacher",
+                f"m5-taught-t{temperature:g}-a{alpha:g} learning from teacher-16 (the teacher "
+                "trained twice as long) in place of the teacher",
+                teacher="teacher-16", temperature=temperature, distillation=alpha)
+      for temperature, alpha in ((2.0, 0.5), (4.0, 0.5), (4.0, 0.9))),
     _m5_fused("m5-ema-0.9995-own-bn-16384", "averaging with its own statistics",
               "m5-adamw-ema-0.9995-own-bn with its statistics recomputed over 16,384 training "
               "images instead of 4,096, the last of round 3's levers (docs/search.md)",
