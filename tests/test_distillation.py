@@ -135,6 +135,17 @@ class TaughtRunTest(unittest.TestCase):
                       self.data, 0)
         self.assertEqual(list(folder.iterdir()), [])
 
+    def test_a_teacher_still_training_is_refused(self):
+        """A student started beside its teacher's run must not read a half-trained model."""
+        teachers = self.tmp / "in-progress"
+        folder, _ = distillation.teacher_run("teacher", 0, teachers)
+        shutil.copytree(distillation.teacher_run("teacher", 0, self.teachers)[0], folder)
+        (folder / "backup").mkdir()
+        with mock.patch.object(distillation, "TEACHERS_DIR", teachers):
+            with self.assertRaisesRegex(ValueError, r"^--teacher=teacher: the teacher in "
+                                                    r".*seed0/ has not finished its epochs"):
+                distillation.teacher_predictions("teacher", 0, self.data[0][0][:10])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_mnist7.run.run_state import BACKUP_DIR, read_metrics
 from keras_mnist7.spec.architecture import NUM_CLASSES
 
 TEACHERS_DIR = Path("results") / "teachers"
@@ -44,6 +45,11 @@ def teacher_predictions(teacher, fold, images, teachers_dir=None):
     if not (run_dir / "metrics.json").exists() or not model_path.exists():
         raise ValueError(f"--teacher={teacher}: no trained teacher in {run_dir}/; train it "
                          f"first: {command}")
+    recorded = read_metrics(run_dir)
+    if (len(recorded["history"]) < recorded["recipe"]["epochs"]
+            or (run_dir / BACKUP_DIR).exists()):
+        raise ValueError(f"--teacher={teacher}: the teacher in {run_dir}/ has not finished "
+                         f"its epochs; finish it first: {command}")
     images_sha = checksum(images)
     cache = run_dir / f"predictions-{images_sha[:16]}.npy"
     if cache.exists():
