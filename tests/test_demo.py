@@ -1,10 +1,13 @@
-"""The draw-a-digit demo: its endpoint against --mode=predict, and the page in a real browser."""
+"""The draw-a-digit demo: its endpoint against --mode=predict, hostile and idle clients, its
+end on a signal, and the page in a real browser."""
 
 import concurrent.futures
+import http.client
 import io
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,13 +21,29 @@ from pathlib import Path
 import keras
 from PIL import Image
 
-from keras_mnist7.use.demo import classify_bytes, make_server
+from keras_mnist7.use.demo import DemoServer, classify_bytes
 from keras_mnist7.use.prediction import classify_files
 from tests.helpers import REPO, full_tier, run_python
 
 MODEL = REPO / "pretrained" / "m5.keras"
 SAMPLES = REPO / "samples"
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def serving(model, **kwargs):
+    """A DemoServer serving on a thread until the test ends."""
+    server = DemoServer(model, "m5.keras", **kwargs)
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server, thread
+
+
+def stop(server, thread):
+    server.stop()
+    thread.join(30)
 
 
 def free_port():
@@ -49,14 +68,12 @@ class EndpointTest(unittest.TestCase):
                 self.assertTrue(result["prepared"].startswith("data:image/png;base64,"))
 
     def test_the_server_answers_and_refuses_what_is_not_a_picture(self):
-        server = make_server(self.model, "m5.keras", port=0)
-        self.addCleanup(server.server_close)
-        thread = __import__("threading").Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(server.shutdown)
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+        server, thread = serving(self.model)
+        self.addCleanup(stop, server, thread)
+        url = f"http://127.0.0.1:{server.port}"
         page = urllib.request.urlopen(url).read().decode()
         self.assertIn("<canvas", page)
+        self.assertIn("<code>m5.keras</code>", page)
         self.assertNotRegex(page, r"(src|href)=\"https?://")  # nothing from the internet
         sample = (SAMPLES / "seven_scan.png").read_bytes()
         answer = json.load(urllib.request.urlopen(urllib.request.Request(
@@ -77,15 +94,13 @@ class HostileClientsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.model = keras.saving.load_model(MODEL)
-        cls.server = make_server(cls.model, "m5.keras", port=0, request_seconds=1.0)
-        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
-        cls.port = cls.server.server_address[1]
+        cls.server, cls.thread = serving(cls.model, request_seconds=1.0)
+        cls.port = cls.server.port
         cls.url = f"http://127.0.0.1:{cls.port}"
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.shutdown()
-        cls.server.server_close()
+        stop(cls.server, cls.thread)
 
     def raw(self, request, then_close=True):
         """Sends raw bytes; returns (status, JSON body) of the answer."""
@@ -107,20 +122,26 @@ class HostileClientsTest(unittest.TestCase):
         bomb = io.BytesIO()
         Image.new("1", (40000, 40000)).save(bomb, format="PNG")
         cases = [
-            (self.post(b"abc", b"Content-Length: ten\r\n"), 400, "must be a number"),
-            (self.post(b"abc", b"Content-Length: -3\r\n"), 400, "must be a number"),
+            (self.post(b"abc", b"Content-Length: ten\r\n"), 400, "400 Bad request"),
+            (self.post(b"abc", b"Content-Length: -3\r\n"), 400, "400 Bad request"),
             (self.post(b""), 411, "Content-Length"),
             (self.post(b"", b"Content-Length: 0\r\n"), 400, "empty body"),
             (self.post(b"", b"Content-Length: 99999999999\r\n"), 413, "at most"),
             (self.post(picture[:100], b"Content-Length: %d\r\n" % len(picture)), 400,
-             "the body ended after 100"),
+             "the body ended before"),
+            (self.raw(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-"), 400,
+             "ended before its head"),
+            (self.post(b"abc", b"Content-Length: 3\r\nX-Long: " + b"a" * 100_000 + b"\r\n"),
+             431, "bytes of headers"),
             (self.post(bomb.getvalue(), b"Content-Length: %d\r\n" % len(bomb.getvalue())),
              400, "more pixels than"),
-            (self.raw(b"PUT /predict HTTP/1.1\r\n\r\n"), 501, "501"),
+            (self.raw(b"PUT /predict HTTP/1.1\r\nHost: x\r\n\r\n"), 405, "405"),
             (self.raw(b"GET / HTTP/1.1 and more\r\n\r\n"), 400, "400 Bad request"),
-            (self.raw(b"GET /nothing HTTP/1.1\r\n\r\n"), 404, "not found"),
-            (self.raw(b"POST /predict HTTP/1.1\r\nContent-Length: 50\r\n\r\nabc",
+            (self.raw(b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n"), 404, "not found"),
+            (self.raw(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nabc",
                       then_close=False), 408, "longer than 1 s"),
+            (self.raw(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-", then_close=False),
+             408, "longer than 1 s"),
         ]
         for (status, body), expected, reason in cases:
             with self.subTest(reason=reason):
@@ -150,11 +171,99 @@ class HostileClientsTest(unittest.TestCase):
         self.assertIn("<canvas", urllib.request.urlopen(self.url, timeout=30).read().decode())
 
 
+@full_tier("500 requests and 200 idle sockets")
+class IdleClientsTest(unittest.TestCase):
+    """Sockets that send half a request head and wait hold no worker: good requests beside
+    them are answered at once; keep-alive connections carry request after request."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.model = keras.saving.load_model(MODEL)
+        cls.picture = (SAMPLES / "seven_scan.png").read_bytes()
+
+    def setUp(self):
+        self.server, thread = serving(self.model, request_seconds=60.0)
+        self.addCleanup(stop, self.server, thread)
+
+    def test_good_requests_are_answered_beside_200_idle_half_open_connections(self):
+        idle = []
+        for _ in range(200):
+            connection = socket.create_connection(("127.0.0.1", self.server.port), timeout=30)
+            connection.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Le")
+            idle.append(connection)
+        self.addCleanup(lambda: [connection.close() for connection in idle])
+
+        def ask(_):
+            start = time.monotonic()
+            request = urllib.request.Request(f"http://127.0.0.1:{self.server.port}/predict",
+                                             data=self.picture, method="POST")
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, json.load(answer)["digit"], time.monotonic() - start
+
+        with concurrent.futures.ThreadPoolExecutor(40) as clients:
+            answers = list(clients.map(ask, range(40)))
+        self.assertEqual({(status, digit) for status, digit, _ in answers}, {(200, 7)})
+        self.assertLess(max(seconds for *_, seconds in answers), 10)
+        for connection in idle:  # still open: the server waits for them, without a worker
+            connection.setblocking(False)
+            with self.assertRaises(BlockingIOError):
+                connection.recv(1)
+
+    def test_keep_alive_connections_carry_500_requests(self):
+        def session(_):
+            connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+            try:
+                answers = []
+                for index in range(50):
+                    body = self.picture if index % 5 else b"not a picture"
+                    connection.request("POST", "/predict", body=body)
+                    answer = connection.getresponse()
+                    answers.append((answer.status, json.loads(answer.read()).get("digit")))
+                    if index % 10 == 9:
+                        connection.request("GET", "/")
+                        answer = connection.getresponse()
+                        answers.append((answer.status, b"<canvas" in answer.read()))
+                return answers, connection.sock is not None
+            finally:
+                connection.close()
+
+        with concurrent.futures.ThreadPoolExecutor(10) as clients:
+            sessions = list(clients.map(session, range(10)))
+        answers = [answer for answers, _ in sessions for answer in answers]
+        self.assertEqual(len(answers), 550)
+        self.assertEqual(answers.count((200, 7)), 400)
+        self.assertEqual(answers.count((400, None)), 100)
+        self.assertEqual(answers.count((200, True)), 50)
+        self.assertTrue(all(kept for _, kept in sessions))  # one connection each, kept alive
+
+
 class DemoFlagsTest(unittest.TestCase):
     def test_a_bad_model_is_refused_in_one_line_before_serving(self):
         result = run_python(["main.py", "--mode=demo", "--model=/no/such.keras"])
         self.assertEqual(result.returncode, 2)
         self.assertRegex(result.stderr.strip(), r"^error: --model /no/such.keras: no such file")
+
+
+@full_tier("two demo processes")
+class SignalTest(unittest.TestCase):
+    def test_ctrl_c_and_sigterm_end_the_demo_with_a_line_and_no_traceback(self):
+        for stopping in (signal.SIGINT, signal.SIGTERM):
+            with self.subTest(signal=stopping.name):
+                port = free_port()
+                server = subprocess.Popen(
+                    [sys.executable, "main.py", "--mode=demo", f"--model={MODEL}",
+                     f"--port={port}"], cwd=REPO, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True,
+                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                self.addCleanup(server.kill)
+                self.assertRegex(server.stdout.readline(), rf"at http://127.0.0.1:{port}/")
+                self.assertIn(b"<canvas", urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/", timeout=30).read())
+                server.send_signal(stopping)
+                out, err = server.communicate(timeout=60)
+                self.assertEqual(server.returncode, 0, err[-2000:])
+                self.assertEqual(out.strip(), "[demo] stopped")
+                self.assertNotIn("Traceback", err)
 
 
 @unittest.skipUnless(CHROMIUM and CHROMEDRIVER,

@@ -1,6 +1,7 @@
 """The modes that use a trained model -- evaluate, predict, demo, export -- once main.py has
 accepted their flags: plain values in, lines out. Imports Keras."""
 
+import signal
 import sys
 from pathlib import Path
 
@@ -38,21 +39,22 @@ def predict_files(model_path, paths, as_json):
 
 
 def serve_demo(model_path, host, port):
-    """The draw-a-digit page for the model, until Ctrl-C; a port in use is a one-line error."""
+    """The draw-a-digit page for the model, until Ctrl-C or SIGTERM; a port in use is a
+    one-line error."""
     model = load_model(model_path)
     try:
-        server = demo.make_server(model, Path(model_path).name, host, port)
+        server = demo.DemoServer(model, Path(model_path).name, host, port)
     except OSError as err:
         raise OSError(f"--host {host} --port {port}: cannot serve there "
                       f"({err.strerror or err})") from None
-    print(f"[demo] {model_path} at http://{host}:{server.server_address[1]}/ "
-          "(Ctrl-C to stop)", flush=True)
+    print(f"[demo] {model_path} at http://{host}:{server.port}/ (Ctrl-C to stop)", flush=True)
+    # uvicorn shuts down on either signal, then raises it again: both end here, as Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        server.serve_forever()
+        server.serve()
     except KeyboardInterrupt:
-        print("\n[demo] stopped")
-    finally:
-        server.server_close()
+        pass
+    print("[demo] stopped", flush=True)
 
 
 def export_model(model_path, export_dir, data):
