@@ -121,6 +121,8 @@ class HostileClientsTest(unittest.TestCase):
         picture = (SAMPLES / "seven_scan.png").read_bytes()
         bomb = io.BytesIO()
         Image.new("1", (40000, 40000)).save(bomb, format="PNG")
+        strip = io.BytesIO()  # 49,000,000 x 1 pixels, under the pixel limit, 47 KB
+        Image.new("1", (49_000_000, 1)).save(strip, format="PNG")
         cases = [
             (self.post(b"abc", b"Content-Length: ten\r\n"), 400, "400 Bad request"),
             (self.post(b"abc", b"Content-Length: -3\r\n"), 400, "400 Bad request"),
@@ -135,6 +137,8 @@ class HostileClientsTest(unittest.TestCase):
              431, "bytes of headers"),
             (self.post(bomb.getvalue(), b"Content-Length: %d\r\n" % len(bomb.getvalue())),
              400, "more pixels than"),
+            (self.post(strip.getvalue(), b"Content-Length: %d\r\n" % len(strip.getvalue())),
+             400, "a side longer than the 20,000"),
             (self.raw(b"PUT /predict HTTP/1.1\r\nHost: x\r\n\r\n"), 405, "405"),
             (self.raw(b"GET / HTTP/1.1 and more\r\n\r\n"), 400, "400 Bad request"),
             (self.raw(b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n"), 404, "not found"),
