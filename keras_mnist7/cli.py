@@ -46,7 +46,13 @@ from keras_mnist7.run.run_state import (
     run_status,
 )
 from keras_mnist7.spec.architecture import Architecture, flag_fields, parse_plan
-from keras_mnist7.spec.run_spec import CV_FOLDS, RunSpec, resolve_input, tensorflow_available
+from keras_mnist7.spec.run_spec import (
+    CV_FOLDS,
+    RESULTS_DIR,
+    RunSpec,
+    resolve_input,
+    tensorflow_available,
+)
 from keras_mnist7.spec.stages import (
     STAGES,
     TEACHERS,
@@ -101,7 +107,7 @@ flags.DEFINE_bool("cv", False,
                   f"trains on the training images outside fold k of {CV_FOLDS} (a fixed "
                   "permutation) and is evaluated on fold k after every epoch.")
 flags.DEFINE_list("experiment", None,
-                  "search: experiments of keras_mnist7/study/experiments.py to run, in turn "
+                  "search: experiments of keras_mnist7/study/rounds/*.toml to run, in turn "
                   f"({', '.join(name for name in EXPERIMENTS if get_experiment(name).runnable)}).")
 flags.DEFINE_string("output_dir", "runs",
                     "Runs are written to <output_dir>/<stage>/; evaluate writes to it when "
@@ -149,7 +155,7 @@ flags.DEFINE_integer("speed_rounds", 3,
 flags.DEFINE_string("speed_rows", None,
                     "speed: a regular expression; only the rows whose name it matches run, e.g. "
                     "'keras tensorflow$|autotune|pytorch' (default: every row).")
-flags.DEFINE_string("results_dir", "results",
+flags.DEFINE_string("results_dir", str(RESULTS_DIR),
                     "report: read the benchmarks (<stage>/seeds.json) from here; speed, "
                     "profile: write speed/<machine>.json, profile/<machine>.json here.")
 
@@ -414,7 +420,7 @@ MODES = {
                   "recipe; the seed stages' recipes) into <output_dir>/<stage>/torch/seed<k>/",
                   prepare_training, run_torch),
     "search": Mode("run the cross-validated folds --experiment still needs "
-                   "(keras_mnist7/study/experiments.py) into results/cv/<name>/",
+                   "(keras_mnist7/study/rounds/*.toml) into results/cv/<name>/",
                    prepare_search, run_search),
     "evaluate": Mode("--model on the test set (confusion.png, mistakes.png, evaluation.json)",
                      prepare_model, run_evaluate, one_line_errors=True),

@@ -84,9 +84,9 @@ ablations() {
 }
 
 # Choosing without the test set. The held-out searches (trained on 55,000 training images,
-# scored on the last 5,000: results/holdout/, results/holdout-m6/) are entries of the
-# experiments registry, keras_mnist7/study/experiments.py: each one's folder, seeds, why it ran
-# and what it led to; each seeds.json records the command that made it. The cross-validated
+# scored on the last 5,000: results/holdout/, results/holdout-m6/) are entries of
+# results/manifest.toml: each one's folder, seeds, why it ran and what it led to; each
+# seeds.json records the command that made it. The cross-validated
 # search that followed runs the registry's cv experiments, two processes side by side on one
 # thread each; each takes the next experiment the other is not running, and runs the folds the
 # protocol asks for (keras_mnist7/study/search.py). Run it again to go on where it stopped.

@@ -11,7 +11,7 @@ import numpy as np
 
 from keras_mnist7.data.mnist import cv_folds, cv_split
 from keras_mnist7.spec.run_spec import CV_FOLDS, RunSpec
-from keras_mnist7.spec.stages import TEACHERS
+from keras_mnist7.spec.stages import TEACHERS, get_stage
 from keras_mnist7.study import search
 from keras_mnist7.study.experiments import REGISTRY, Experiment, get_experiment
 
@@ -133,20 +133,20 @@ class RegistryTest(unittest.TestCase):
                 continue
             spec = experiment.run_spec()
             self.assertTrue(spec.cv)
-            self.assertEqual(spec.folder, experiment.folder / experiment.stage)
+            self.assertEqual(spec.folder, experiment.folder() / experiment.stage)
             if experiment.kind == "candidate":
                 self.assertEqual(get_experiment(experiment.baseline).stage, experiment.stage)
 
     def test_every_recorded_experiment_holds_the_seeds_it_names(self):
         for experiment in REGISTRY.values():
             if not experiment.runnable:
-                result = json.loads(experiment.seeds_json.read_text())
+                result = json.loads(experiment.seeds_json().read_text())
                 self.assertEqual(tuple(run["seed"] for run in result["runs"]), experiment.seeds,
                                  experiment.name)
                 self.assertEqual(result["stage"], experiment.trained_as or experiment.stage)
 
     def test_every_benchmark_under_results_is_a_stage_its_reference_or_in_the_registry(self):
-        known = {experiment.seeds_json for experiment in REGISTRY.values()}
+        known = {experiment.seeds_json() for experiment in REGISTRY.values()}
         for path in Path("results").rglob("seeds.json"):
             stage_folder = len(path.parts) == 3  # results/<stage>/seeds.json
             reference = "torch" in path.parts  # the PyTorch reference, found by its stage
@@ -155,15 +155,13 @@ class RegistryTest(unittest.TestCase):
 
     def test_every_candidate_keeps_its_stage_under_its_parameter_limit(self):
         from keras_mnist7.model.builders import build_network
-        from keras_mnist7.spec.bar import MAX_PARAMS
 
-        limits = {"m5": MAX_PARAMS - 1, "m6": 5000}  # m5 below 8,000; m6 at most 5,000
         for experiment in REGISTRY.values():
             if experiment.runnable:
                 spec = experiment.run_spec()
                 model = build_network(spec.architecture, experiment.name, spec.recipe.dropout)
-                self.assertLessEqual(model.count_params(), limits[experiment.stage],
-                                     experiment.name)
+                self.assertLessEqual(model.count_params(),
+                                     get_stage(experiment.stage).max_params, experiment.name)
 
     def test_changes_become_flags_and_reach_the_run(self):
         experiment = REGISTRY["m5-batch-16"]
@@ -185,7 +183,7 @@ class ReportTest(unittest.TestCase):
     """The cv table and sentence, from a registry and result files made up here."""
 
     def write(self, results, experiment, last):
-        folder = results / experiment.seeds_json.relative_to("results").parent
+        folder = experiment.seeds_json(results).parent
         folder.mkdir(parents=True)
         (folder / "seeds.json").write_text(json.dumps({
             "epochs": 4, "params": {"total": 7906}, "runs": [

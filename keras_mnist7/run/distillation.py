@@ -16,8 +16,9 @@ import numpy as np
 
 from keras_mnist7.run.run_state import BACKUP_DIR, read_metrics
 from keras_mnist7.spec.architecture import NUM_CLASSES
+from keras_mnist7.spec.run_spec import RESULTS_DIR
 
-TEACHERS_DIR = Path("results") / "teachers"
+TEACHERS_DIR = RESULTS_DIR / "teachers"
 FULL = "full"  # the folder of each teacher trained on every training image
 
 

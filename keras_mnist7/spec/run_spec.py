@@ -12,6 +12,7 @@ from keras_mnist7.spec.architecture import Architecture
 from keras_mnist7.spec.stages import Recipe, get_stage
 
 INPUTS = ("dataset", "arrays")
+RESULTS_DIR = Path("results")  # the repository's results, from where main.py runs
 CV_FOLDS = 6  # cross-validation folds of the training images (data.cv_split)
 
 

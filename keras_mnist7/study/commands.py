@@ -13,11 +13,11 @@ from keras_mnist7.study.search import ALL_FOLDS, fold_scores, paired, verdict
 
 def search_step(experiment):
     """(decision, folds to run next) of an experiment, from the result files."""
-    scores = fold_scores(experiment.seeds_json)
+    scores = fold_scores(experiment.seeds_json())
     if experiment.kind == "baseline":
         missing = tuple(fold for fold in ALL_FOLDS if fold not in scores)
         return ("running" if missing else "done"), missing
-    return verdict(scores, fold_scores(get_experiment(experiment.baseline).seeds_json))
+    return verdict(scores, fold_scores(get_experiment(experiment.baseline).seeds_json()))
 
 
 def describe_search(experiment):
@@ -25,8 +25,8 @@ def describe_search(experiment):
     decision, _ = search_step(experiment)
     line = f"[search] {experiment.name}: {decision}"
     if experiment.kind == "candidate":
-        scores = fold_scores(experiment.seeds_json)
-        base = fold_scores(get_experiment(experiment.baseline).seeds_json)
+        scores = fold_scores(experiment.seeds_json())
+        base = fold_scores(get_experiment(experiment.baseline).seeds_json())
         comparison = paired(scores, base)
         if comparison is not None:
             lowest = paired(scores, base, metric="lowest")
@@ -46,7 +46,7 @@ def run_search(names, data, verbose, on=None, **fields):
     list share its work."""
     for name in names:
         experiment = get_experiment(name)
-        folder = prepare_run_dir(experiment.folder, experiment.stage)
+        folder = prepare_run_dir(experiment.folder(), experiment.stage)
         command = f"python main.py --mode=search --experiment={name}"
         try:
             lock = FolderLock(folder, command).acquire()
@@ -59,7 +59,7 @@ def run_search(names, data, verbose, on=None, **fields):
                 _, todo = search_step(experiment)
                 if not todo:
                     break
-                done = fold_scores(experiment.seeds_json)
+                done = fold_scores(experiment.seeds_json())
                 run_benchmark(spec, sorted({*done, *todo}), data, verbose, on)
         except Exception as err:  # noqa: BLE001 - one broken experiment must not stop the rest
             reason = (str(err).strip().splitlines() or [type(err).__name__])[-1][:200]

@@ -13,6 +13,7 @@ from pathlib import Path
 from keras_mnist7.output.files import write_json
 from keras_mnist7.output.plots import plot_frontier
 from keras_mnist7.spec.bar import BAR
+from keras_mnist7.spec.run_spec import RESULTS_DIR
 
 LAST = 4
 
@@ -34,7 +35,7 @@ def point(results_dir, path, result):
             "recipe": result.get("recipe"), "architecture": result.get("architecture")}
 
 
-def collect(results_dir="results"):
+def collect(results_dir=RESULTS_DIR):
     """Every finished benchmark under results_dir but the PyTorch reference's and the teachers'
     (networks 18 times the budget, there to teach, not to meet the bar), smallest first."""
     results_dir = Path(results_dir)
@@ -48,7 +49,7 @@ def collect(results_dir="results"):
     return sorted(points, key=lambda p: (p["params"], p["name"]))
 
 
-def frontier(results_dir="results"):
+def frontier(results_dir=RESULTS_DIR):
     """results/frontier.json's data. A worst seed of 10 sits lower than one of 1 for the same
     network, so each point keeps its seeds: compare points of as many seeds."""
     return {"bar": BAR, "measure": f"the lowest test (or held-out) accuracy over the last {LAST} "

@@ -9,6 +9,7 @@ from keras_mnist7.output.files import write_text
 from keras_mnist7.output.plots import plot_curves, plot_stage_comparison
 from keras_mnist7.run.seeds import seed_stats, seeds_table
 from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
+from keras_mnist7.spec.run_spec import RESULTS_DIR
 from keras_mnist7.spec.stages import STAGES, get_stage
 from keras_mnist7.study import fidelity, frontier
 from keras_mnist7.study.changes import changes_from_stage
@@ -47,7 +48,7 @@ STATUS_BEGIN = "<!-- status:begin (python main.py --mode=report writes this part
 STATUS_END = "<!-- status:end -->"
 
 
-def status_section(results_dir="results", experiments=None):
+def status_section(results_dir=RESULTS_DIR, experiments=None):
     """README's status: the stages beyond the seed's on their confirmation seeds (a row each,
     from results/<stage>/seeds.json), and one sentence on what their searches found."""
     experiments = list(REGISTRY.values() if experiments is None else experiments)
@@ -78,7 +79,7 @@ def status_section(results_dir="results", experiments=None):
         "set: [docs/search.md](docs/search.md), tables in [docs/results.md](docs/results.md).")
 
 
-def results_section(results_dir="results", experiments=None):
+def results_section(results_dir=RESULTS_DIR, experiments=None):
     """README's results part: comparison table, one figure of every stage, the write-ups."""
     results = {stage: r for stage in STAGES if (r := load_results(results_dir, stage))}
     figure = Path(results_dir) / "stages.png"
@@ -188,7 +189,7 @@ def profile_section(results_dir):
     return lines
 
 
-def results_page(results_dir="results", experiments=None):
+def results_page(results_dir=RESULTS_DIR, experiments=None):
     """docs/results.md: every benchmark in full -- the stages, their held-out comparisons and
     ablations -- each with its command, revisions and per-seed table."""
     lines = ["# Results in full", "",
@@ -260,7 +261,7 @@ def update_readme(readme, section, markers=(README_BEGIN, README_END)):
     write_text(readme, text[:begin] + "\n" + section + "\n" + text[end:])
 
 
-def redraw_figures(results_dir="results"):
+def redraw_figures(results_dir=RESULTS_DIR):
     """Each stage's seeds.md and curves.png, and results/stages.png, redrawn from the run
     files: the figures the pages show, so that they follow the code that draws them."""
     results = {stage: r for stage in STAGES if (r := load_results(results_dir, stage))}
@@ -274,7 +275,7 @@ def redraw_figures(results_dir="results"):
                           Path(results_dir) / "stages.png")
 
 
-def write_report(results_dir="results", readme="README.md", docs=Path("docs")):
+def write_report(results_dir=RESULTS_DIR, readme="README.md", docs=Path("docs")):
     """--mode=report: the figures, README's results section, docs/results.md, the frontier and
     the model cards, from the result files. Returns what it wrote, in one line."""
     from keras_mnist7.use.model_card import write_model_cards
@@ -304,11 +305,11 @@ def protocol_text():
             f"{PASS_GAIN:+.2f} points with paired t >= {PASS_T:g}; and a mean "
             f"final loss no higher than the baseline's. Rule and code: "
             f"`keras_mnist7/study/search.py`, written before the runs it judges; the candidates: "
-            f"`keras_mnist7/study/experiments.py`; run with `python main.py --mode=search "
+            f"`keras_mnist7/study/rounds/*.toml`; run with `python main.py --mode=search "
             f"--experiment=NAME`.")
 
 
-def cv_section(results_dir="results"):
+def cv_section(results_dir=RESULTS_DIR):
     """docs/results.md: every cross-validated experiment of each stage, from the registry."""
     lines = []
     for stage in STAGES:

@@ -37,7 +37,7 @@ def load_recorded(results_dir, stage, kind, experiments=None):
     for experiment in experiments:
         if experiment.kind != kind or experiment.stage != stage:
             continue
-        path = Path(results_dir) / experiment.seeds_json.relative_to("results")
+        path = experiment.seeds_json(results_dir)
         if path.is_file():
             name = experiment.name if kind == "holdout" else Path(experiment.recorded).name
             named[name] = _read(path)

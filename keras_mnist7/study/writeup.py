@@ -10,6 +10,7 @@ from keras_mnist7.model.builders import build_model, param_counts
 from keras_mnist7.model.receptive_field import receptive_field
 from keras_mnist7.run.seeds import over_seeds, params_text, pct, seed_stats
 from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
+from keras_mnist7.spec.run_spec import RESULTS_DIR
 from keras_mnist7.spec.stages import STAGES, Recipe, get_stage, with_defaults
 from keras_mnist7.study import fidelity
 from keras_mnist7.study.changes import changes_from_stage
@@ -301,7 +302,7 @@ def comparison_table(results):
     return "\n".join(lines)
 
 
-def cv_table(stage, experiments, results_dir="results"):
+def cv_table(stage, experiments, results_dir=RESULTS_DIR):
     """Every cross-validated experiment of `stage` (the registry's, in its order), read from its
     result files: what it changes, its params, the folds run, the paired gains over its
     baseline (in the mean and in the lowest of the last 4 epochs) with their standard errors,
@@ -310,16 +311,13 @@ def cv_table(stage, experiments, results_dir="results"):
              "paired with | paired gain, points (± s.e., t) | lowest of last 4: paired gain | "
              "final loss, candidate / baseline | decision |",
              "|---|---|---|--:|---|--:|---|--:|--:|--:|---|"]
-    def seeds_json(experiment):
-        return Path(results_dir) / experiment.seeds_json.relative_to("results")
-
     experiments = list(experiments)
     by_name = {experiment.name: experiment for experiment in experiments}
     for experiment in experiments:
         if experiment.stage != stage or not experiment.runnable:
             continue
-        scores = fold_scores(seeds_json(experiment))
-        params = (json.loads(seeds_json(experiment).read_text())["params"]["total"]
+        scores = fold_scores(experiment.seeds_json(results_dir))
+        params = (json.loads(experiment.seeds_json(results_dir).read_text())["params"]["total"]
                   if scores else None)
         changes = " ".join(f"`{flag}`" for flag in experiment.flags()) or "none"
         level = (f"{statistics.mean(s.last4 for s in scores.values()):.2f}" if scores else "-")
@@ -330,7 +328,7 @@ def cv_table(stage, experiments, results_dir="results"):
         elif experiment.kind == "baseline":
             decision = "baseline" if len(scores) == len(ALL_FOLDS) else "baseline, running"
         else:
-            base = fold_scores(seeds_json(by_name[experiment.baseline]))
+            base = fold_scores(by_name[experiment.baseline].seeds_json(results_dir))
             decision = verdict(scores, base)[0]
             if (comparison := paired(scores, base)) is not None:
                 gain = _gain_text(comparison)
@@ -350,13 +348,13 @@ def cv_table(stage, experiments, results_dir="results"):
     return lines
 
 
-def same_trajectory_table(experiments, results_dir="results"):
+def same_trajectory_table(experiments, results_dir=RESULTS_DIR):
     """Each experiment whose runs scored their raw weights beside the average
     (val_raw_accuracy): the average's paired gain over the raw weights of the same runs, in
     the mean and in the lowest of the last 4 held-out epochs. No rows: an empty list."""
     lines = []
     for experiment in experiments:
-        folder = Path(results_dir) / experiment.seeds_json.parent.relative_to("results")
+        folder = experiment.seeds_json(results_dir).parent
         averaged, raw = {}, {}
         for fold in ALL_FOLDS:
             metrics_json = folder / f"seed{fold}" / "metrics.json"
@@ -387,20 +385,17 @@ def same_trajectory_table(experiments, results_dir="results"):
             "|---|---|--:|--:|--:|--:|", *lines]
 
 
-def cv_sentence(stage, experiments, results_dir="results"):
+def cv_sentence(stage, experiments, results_dir=RESULTS_DIR):
     """The cross-validated search of `stage` in one sentence: how many candidates of how many
     families it judged, which passed, the largest paired gain with its standard error, and
     the candidates past the screen still running their last folds."""
-    def seeds_json(experiment):
-        return Path(results_dir) / experiment.seeds_json.relative_to("results")
-
     experiments = list(experiments)
     by_name = {experiment.name: experiment for experiment in experiments}
     candidates = [e for e in experiments if e.stage == stage and e.kind == "candidate"]
     judged, powering = [], []
     for experiment in candidates:
-        scores = fold_scores(seeds_json(experiment))
-        base = fold_scores(seeds_json(by_name[experiment.baseline]))
+        scores = fold_scores(experiment.seeds_json(results_dir))
+        base = fold_scores(by_name[experiment.baseline].seeds_json(results_dir))
         decision = verdict(scores, base)[0]
         if decision.final:
             judged.append((experiment, decision, paired(scores, base)))
