@@ -13,7 +13,7 @@ from keras_mnist7.data.mnist import cv_folds, cv_split
 from keras_mnist7.spec.run_spec import CV_FOLDS, RunSpec
 from keras_mnist7.spec.stages import TEACHERS, get_stage
 from keras_mnist7.study import search
-from keras_mnist7.study.experiments import REGISTRY, Experiment, get_experiment
+from keras_mnist7.study.experiments import REGISTRY, Experiment, get_experiment, load_registry
 
 
 def scores(last4_by_fold, loss=0.02, lowest_below=0.0):
@@ -177,6 +177,57 @@ class RegistryTest(unittest.TestCase):
             Experiment("x", "m5", "f", "why")
         with self.assertRaisesRegex(ValueError, "unknown experiment"):
             get_experiment("nope")
+
+
+class RoundFileTest(unittest.TestCase):
+    """A candidate is one entry of a round's TOML file, as docs/search.md shows it."""
+
+    ROUND = """
+[defaults]
+stage = "m5"
+baseline = "m5-fused-baseline"
+
+[[experiment]]
+name = "m5-fused-baseline"
+kind = "baseline"
+family = "baseline"
+why = "today's m5"
+
+[[experiment]]
+name = "m5-dropout-0.1"
+family = "regularization"
+why = \"\"\"
+Twice m5's \\
+dropout\"\"\"
+changes = { dropout = 0.1, plan = "10v,16v,P,8x1,16v,16v,16v,10x1l" }
+"""
+
+    def load(self, text):
+        with tempfile.TemporaryDirectory() as rounds:
+            Path(rounds, "9-new.toml").write_text(text)
+            return load_registry(rounds, Path(rounds) / "no-manifest.toml")
+
+    def test_an_entry_over_its_files_defaults_becomes_a_runnable_candidate(self):
+        registry = self.load(self.ROUND)
+        self.assertEqual(list(registry), ["m5-fused-baseline", "m5-dropout-0.1"])
+        candidate = registry["m5-dropout-0.1"]
+        self.assertEqual((candidate.stage, candidate.baseline, candidate.why),
+                         ("m5", "m5-fused-baseline", "Twice m5's dropout"))
+        self.assertIsNone(registry["m5-fused-baseline"].baseline)
+        spec = candidate.run_spec()
+        self.assertEqual((spec.recipe.dropout, spec.folder),
+                         (0.1, Path("results/cv/m5-dropout-0.1/m5")))
+
+    def test_an_unknown_setting_or_field_or_a_name_twice_is_refused(self):
+        for text, message in (
+                (self.ROUND.replace("dropout = 0.1", "dropuot = 0.1"),
+                 "unknown settings dropuot"),
+                (self.ROUND.replace('family = "regularization"', 'familly = "x"'),
+                 "unexpected keyword argument 'familly'"),
+                (self.ROUND.replace('"m5-dropout-0.1"', '"m5-fused-baseline"'),
+                 "registered twice")):
+            with self.subTest(message=message), self.assertRaisesRegex(ValueError, message):
+                self.load(text)
 
 
 class ReportTest(unittest.TestCase):
