@@ -387,6 +387,13 @@ def run_profile(values, on):
     print(profile_table(profile_benchmark(FLAGS.results_dir)))
 
 
+def run_gpu(values, on):
+    from keras_mnist7.study.gpu import gpu_benchmark
+
+    gpu_benchmark(load_mnist(FLAGS.data_dir), Path(FLAGS.results_dir) / "gpu",
+                  FLAGS.epochs or 15, FLAGS.train_size)
+
+
 def run_stages(values, on):
     from keras_mnist7.study.writeup import stage_table
 
@@ -437,6 +444,10 @@ MODES = {
                     "the PyTorch reference, part by part, on one thread, into "
                     "--results_dir/profile/<machine>.json and .md",
                     prepare_benchmark, run_profile),
+    "gpu": Mode("m4 and m5 timed on a GPU three ways (fit with 1 and 32 steps per execution, "
+                "the data on the device), on JAX (KERAS_BACKEND=jax; scripts/gpu.sh) into "
+                "--results_dir/gpu/ (--epochs, default 15; --epochs or --train_size: a check, "
+                "not a figure)", prepare_benchmark, run_gpu, one_line_errors=True),
     "stages": Mode("print the stage table", prepare_nothing, run_stages),
     "report": Mode("write README's results section, docs/results.md, docs/flags.md and the "
                    "model cards from --results_dir", prepare_nothing, run_report),

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # GPU figures on a machine with JAX (and CUDA) but no TensorFlow or Keras: installs the wheels
-# carried in .whl/ (scripts/gpu_carry.sh fetches them here), then runs keras_mnist7/study/gpu.py
+# carried in .whl/ (scripts/gpu_carry.sh fetches them here), then runs `main.py --mode=gpu`
 # with KERAS_BACKEND=jax on the MNIST files carried in .mnist/: m4 and m5 for 15 epochs, each
 # by fit() with steps_per_execution 1 and 32 and with the data on the device, one JSON file
-# each in OUT_DIR (default results/gpu).
+# each in RESULTS_DIR/gpu/ (default results/gpu/).
 #
-#   bash scripts/gpu.sh [OUT_DIR]            # on the GPU machine (about 2-4 minutes on an H100)
-#   bash scripts/gpu.sh OUT_DIR --dry_run    # 3 epochs on 512 images: the check on a CPU
+#   bash scripts/gpu.sh [RESULTS_DIR]        # on the GPU machine (about 2-4 minutes on an H100)
+#   bash scripts/gpu.sh RESULTS_DIR --epochs=3 --train_size=512   # the check on a CPU
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-results/gpu}
+results=${1:-results}
 shift || true
 python=${PYTHON:-python3}
 export KERAS_BACKEND=jax PYTHONUNBUFFERED=1
@@ -21,4 +21,4 @@ fi
 data=()
 [ -d .mnist ] && data=(--data_dir=.mnist)
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-"$python" -m keras_mnist7.study.gpu --out="$out" "${data[@]}" "$@"
+"$python" main.py --mode=gpu --results_dir="$results" "${data[@]}" "$@"

@@ -22,10 +22,11 @@ class GpuScriptDryRunTest(unittest.TestCase):
             hidden = Path(tmp, "hidden", "tensorflow")
             hidden.mkdir(parents=True)
             (hidden / "__init__.py").write_text("raise ImportError('TensorFlow is hidden')\n")
-            out = Path(tmp, "gpu")
+            out = Path(tmp, "gpu")  # --results_dir=tmp
             env = {**os.environ, "PYTHON": sys.executable, "PYTHONPATH": str(hidden.parent),
                    "TF_CPP_MIN_LOG_LEVEL": "2"}
-            result = subprocess.run(["bash", "scripts/gpu.sh", str(out), "--dry_run"], cwd=REPO,
+            result = subprocess.run(["bash", "scripts/gpu.sh", tmp, "--epochs=3",
+                                     "--train_size=512"], cwd=REPO,
                                     env=env, capture_output=True, text=True, timeout=900)
             self.assertEqual(result.returncode, 0, result.stderr[-3000:])
             device = json.loads((out / "device.json").read_text())

@@ -1,14 +1,15 @@
-"""GPU figures, for a machine with JAX and no TensorFlow (scripts/gpu.sh runs this there).
+"""GPU figures, for a machine with JAX and no TensorFlow (`--mode=gpu`; scripts/gpu.sh runs it
+there).
 
 m4 and m5 for 15 epochs on the arrays path (augmentation inside the compiled step), three ways:
 fit() with one training step per call into the compiled function, fit() with 32
 (steps_per_execution), and with the whole dataset on the device (run/device_epochs.py: one
 compiled scan per epoch, no batch copied from the host). The whole run timed, evaluation
 included, and each epoch's training and evaluation seconds apart. One JSON file per run, and
-one for the device, in --out. `--dry_run`: 3 epochs on 512 images,
-to check the script on a CPU before a GPU is lent.
+one for the device. Fewer epochs or training images make a check of the script on a CPU
+before a GPU is lent (`"dry_run": true` in every file), never a figure.
 
-    KERAS_BACKEND=jax python -m keras_mnist7.study.gpu --data_dir=.mnist --out=results/gpu
+    KERAS_BACKEND=jax python main.py --mode=gpu --data_dir=.mnist --results_dir=results
 """
 
 import json
@@ -16,13 +17,6 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-
-from absl import app, flags
-
-flags.DEFINE_string("data_dir", None, "Folder with MNIST's IDX files (.gz); unset: found by itself.")
-flags.DEFINE_string("out", "results/gpu", "Folder for the JSON files.")
-flags.DEFINE_bool("dry_run", False, "3 epochs on 512 training images: a check, not a figure.")
-FLAGS = flags.FLAGS
 
 # (stage, how): fit() with that many steps_per_execution, or "device" (the data on the device)
 RUNS = (("m4", 1), ("m4", 32), ("m4", "device"), ("m5", 1), ("m5", 32), ("m5", "device"))
@@ -83,27 +77,26 @@ def device_record():
             "versions": versions()}
 
 
-def main(argv):
-    del argv
+def gpu_benchmark(data, out, epochs=15, train_size=None):
+    """Every run of RUNS on `data` (MNIST's arrays) into `out`: device.json and one
+    <stage>-<how>.json each; each run's line printed as it ends. A ValueError (one line) on
+    a backend other than JAX."""
     import keras
 
-    from keras_mnist7.data.mnist import load_mnist
-
     if keras.config.backend() != "jax":
-        raise SystemExit("error: run with KERAS_BACKEND=jax (scripts/gpu.sh sets it)")
-    out = Path(FLAGS.out)
+        raise ValueError("--mode=gpu runs on JAX: set KERAS_BACKEND=jax (scripts/gpu.sh does)")
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    data = load_mnist(FLAGS.data_dir)
-    epochs = 15
-    if FLAGS.dry_run:
-        (x_train, y_train), test = data
-        data, epochs = ((x_train[:512], y_train[:512]), (test[0][:500], test[1][:500])), 3
-    device = {**device_record(), "dry_run": FLAGS.dry_run}
+    dry_run = epochs < 15 or train_size is not None
+    if train_size is not None:
+        (x_train, y_train), (x_test, y_test) = data
+        data = (x_train[:train_size], y_train[:train_size]), (x_test[:500], y_test[:500])
+    device = {**device_record(), "dry_run": dry_run}
     (out / "device.json").write_text(json.dumps(device, indent=1) + "\n")
     print(f"[gpu] {device['platform']}: {', '.join(device['devices'])}", flush=True)
     for stage, how in RUNS:
         record = {**timed_run(stage, how, data, epochs), "device": device["devices"][0],
-                  "dry_run": FLAGS.dry_run}
+                  "dry_run": dry_run}
         name = f"{stage}-device" if how == "device" else f"{stage}-spe{how}"
         (out / f"{name}.json").write_text(json.dumps(record, indent=1) + "\n")
         way = ("the data on the device" if how == "device" else
@@ -111,7 +104,3 @@ def main(argv):
         print(f"[gpu] {stage}, {way}: {record['seconds_total']:.1f} s for {epochs} epochs "
               f"(evaluation included), {record['images_per_second']:,} images/s, test "
               f"{record['test_acc'][-1]:.2f}%", flush=True)
-
-
-if __name__ == "__main__":
-    app.run(main)
