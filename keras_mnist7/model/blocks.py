@@ -59,13 +59,13 @@ def conv_block(x, filters, index, *, kernel_size=3, padding="same", use_bias=Tru
         fan_in = kernel_size * kernel_size * x.shape[-1]
         x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=use_bias,
                           name=f"conv{index}", **conv_initializers(init, fan_in))(x)
-    relu = None
+    nonlinear = None
     if activation:
-        relu = (layers.ReLU(name=f"relu{index}") if nonlinearity == "relu" else
-                layers.Activation(nonlinearity, name=f"{nonlinearity}{index}"))
+        nonlinear = (layers.ReLU(name=f"relu{index}") if nonlinearity == "relu" else
+                     layers.Activation(nonlinearity, name=f"{nonlinearity}{index}"))
     bn = (layers.BatchNormalization(momentum=bn_momentum, epsilon=BN_EPSILON, name=f"bn{index}")
           if batch_norm else None)
-    for layer in (bn, relu) if bn_before_relu else (relu, bn):
+    for layer in (bn, nonlinear) if bn_before_relu else (nonlinear, bn):
         if layer is not None:
             x = layer(x)
     return x

@@ -33,12 +33,12 @@ def build_network(architecture, name, dropout=None, augmentation=()):
 
 def build_model(stage, **overrides):
     """The uncompiled Keras model of a stage. Overrides: `dropout`."""
-    spec = get_stage(stage)
+    entry = get_stage(stage)
     unknown = sorted(set(overrides) - {"dropout"})
     if unknown:
         raise TypeError(f"build_model() takes no {', '.join(unknown)}")
-    recipe = spec.recipe_with(**overrides)
-    return build_network(spec.architecture, name=spec.name, dropout=recipe.dropout)
+    recipe = entry.recipe_with(**overrides)
+    return build_network(entry.architecture, name=entry.name, dropout=recipe.dropout)
 
 
 def param_counts(model):

@@ -23,7 +23,7 @@ KERAS_BACKUP = "keras"
 RUN_FILES = ("history.csv", "curves.png", "best.keras", "last.keras", "summary.txt",
              "metrics.json", "confusion.png", "mistakes.png", "evaluation.json")
 TEMP_PATTERN = ".*.tmp*"  # what artifacts.write_atomic and the checkpoints write before a rename
-KINDS = {"recipe": Recipe, "architecture": Architecture}  # identity keys recorded as dataclasses
+SETTINGS_CLASSES = {"recipe": Recipe, "architecture": Architecture}  # identity keys kept as dataclasses
 IDENTITY_KEYS = ("stage", "architecture", "recipe", "seed", "train_size", "test_size", "holdout",
                  "cv_fold", "input")
 
@@ -76,8 +76,8 @@ def run_status(run_dir, identity):
 def _recorded(key, value):
     """A recorded identity value, read as today's code would write it: fields added since have
     their defaults (a run from before --input fed tf.data)."""
-    if key in KINDS:
-        return with_defaults(KINDS[key], value)
+    if key in SETTINGS_CLASSES:
+        return with_defaults(SETTINGS_CLASSES[key], value)
     if key == "input" and value is None:
         return "dataset"
     return value

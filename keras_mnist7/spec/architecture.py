@@ -22,9 +22,9 @@ def setting(default, help, choices=None):
     return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
 
 
-def flag_fields(kind):
+def flag_fields(settings_class):
     """The fields of a dataclass that are flags of main.py (those made with setting())."""
-    return [field for field in dataclasses.fields(kind) if "help" in field.metadata]
+    return [field for field in dataclasses.fields(settings_class) if "help" in field.metadata]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -305,15 +305,15 @@ _TEACHERS = {teacher.name: teacher for teacher in (
 TEACHERS = tuple(_TEACHERS)
 
 
-def with_defaults(kind, recorded):
+def with_defaults(settings_class, recorded):
     """A recipe or architecture as a file recorded it (a dict), with the fields added since it
     was written set to their defaults, which keep the old behaviour: older runs still compare."""
     if not isinstance(recorded, dict):
         return recorded
-    defaults = {field.name: field.default for field in dataclasses.fields(kind)
+    defaults = {field.name: field.default for field in dataclasses.fields(settings_class)
                 if field.default is not dataclasses.MISSING}
     filled = {**defaults, **recorded}
-    if kind is Architecture and isinstance(filled.get("plan"), list):
+    if settings_class is Architecture and isinstance(filled.get("plan"), list):
         filled["plan"] = [with_defaults(Conv, layer) for layer in filled["plan"]]
     return filled
 
@@ -331,10 +331,10 @@ def _shown(value):
 def stage_values(name):
     """Each stage's own value of a recipe or architecture setting, in words: stages in a row
     that share it are named together ("m1-m4: 128; m5: 32; m6: 16")."""
-    kind = "recipe" if name in {f.name for f in dataclasses.fields(Recipe)} else "architecture"
+    part = "recipe" if name in {f.name for f in dataclasses.fields(Recipe)} else "architecture"
     runs = []
     for stage in STAGES:
-        value = _shown(getattr(getattr(_REGISTRY[stage], kind), name))
+        value = _shown(getattr(getattr(_REGISTRY[stage], part), name))
         if runs and runs[-1][2] == value:
             runs[-1][1] = stage
         else:

@@ -17,19 +17,19 @@ def _flag(name, value):
 def changes_from_stage(stage, result):
     """How a benchmark's runs differ from the stage as the registry has it today, as the
     main.py flags that would make today's stage train that way."""
-    spec = get_stage(stage)
-    recipe, today = with_defaults(Recipe, result.get("recipe") or {}), asdict_json(spec.recipe)
+    entry = get_stage(stage)
+    recipe, today = with_defaults(Recipe, result.get("recipe") or {}), asdict_json(entry.recipe)
     changes = [_flag(name, recipe.get(name)) for name in today if recipe.get(name) != today[name]]
     architecture = result.get("architecture")
     if architecture is None:
         changes.append("architecture not recorded")
     else:
         architecture = with_defaults(Architecture, architecture)
-        mine = asdict_json(spec.architecture)
+        mine = asdict_json(entry.architecture)
         # Plans compare in --plan's notation: a plan recorded before a Conv field existed
         # lacks it, and reads as that field's default.
         architecture["plan"] = recorded_plan(architecture["plan"])
-        mine["plan"] = format_plan(spec.architecture.plan)
+        mine["plan"] = format_plan(entry.architecture.plan)
         for name in mine:
             if architecture.get(name) != mine[name]:
                 changes.append(_flag(name, architecture.get(name))

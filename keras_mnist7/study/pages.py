@@ -121,7 +121,7 @@ def reference_section(results_dir):
 
 
 def load_speeds(results_dir):
-    """{machine kind: report} of results/speed/*.json (--mode=speed, one file per kind)."""
+    """{machine: report} of results/speed/*.json (--mode=speed, one file per machine)."""
     return {path.stem: json.loads(path.read_text())
             for path in sorted((Path(results_dir) / "speed").glob("*.json"))}
 
@@ -138,7 +138,7 @@ def speed_section(results_dir, full=False):
         return []
     rows = ["| machine (CPU, SIMD, cores) | rounds | idle | Keras TensorFlow ÷ PyTorch | fastest Keras row "
             "÷ PyTorch | PyTorch s/epoch on it |", "|---|--:|---|--:|---|--:|"]
-    for kind, report in speeds.items():
+    for machine, report in speeds.items():
         by_name = {row["name"]: row for row in report["runs"]}
         torch = by_name.get("pytorch reference")
         if torch is None:
@@ -149,7 +149,7 @@ def speed_section(results_dir, full=False):
                   for name, row in by_name.items() if name.startswith("keras")}
         fastest = min(ratios, key=ratios.get)
         idle = {True: "yes", False: "**no**"}.get(report.get("idle"), "not recorded")
-        rows.append(f"| {kind} | {report.get('rounds', 1)} | {idle} | "
+        rows.append(f"| {machine} | {report.get('rounds', 1)} | {idle} | "
                     f"{ratios['keras tensorflow']:.2f} | {ratios[fastest]:.2f} ({fastest}) | "
                     f"{torch['train_seconds']:.2f} |")
     if not full:
@@ -162,9 +162,9 @@ def speed_section(results_dir, full=False):
                 + ("; where a step's time goes, part by part: [docs/backends.md](docs/backends.md"
                    "#where-a-steps-time-goes)." if profile_section(results_dir) else ".")]
     lines = ["## Speed", "\n".join(rows)]
-    for kind, report in speeds.items():
+    for machine, report in speeds.items():
         levers = " ".join(filter(None, [target_sentence(report), lever_sentence(report)]))
-        lines += [f"### {kind}", f"`{report['command']}` -> `results/speed/{kind}.json`: "
+        lines += [f"### {machine}", f"`{report['command']}` -> `results/speed/{machine}.json`: "
                   + speed_table(report), " ".join(filter(None, [levers, idle_sentence(report)]))]
     return lines + profile_section(results_dir)
 

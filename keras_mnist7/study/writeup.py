@@ -29,15 +29,15 @@ from keras_mnist7.study.search import (
 def schedule_text(recipe):
     decay = f", wd={recipe.weight_decay:g}" if recipe.weight_decay else ""
     nesterov = ", nesterov" if recipe.nesterov else ""
-    sgd = (f"AdamW(beta_1={recipe.momentum}{decay})" if recipe.optimizer == "adamw" else
-           f"SGD(m={recipe.momentum}{nesterov}{decay})")
+    optimizer = (f"AdamW(beta_1={recipe.momentum}{decay})" if recipe.optimizer == "adamw" else
+                 f"SGD(m={recipe.momentum}{nesterov}{decay})")
     if recipe.schedule == "cosine":
         held = f", held {recipe.cooldown_epochs} epochs" if recipe.cooldown_epochs else ""
-        return (f"{sgd} lr 0 -> {recipe.lr:g} in {recipe.warmup_epochs} epochs, cosine to "
+        return (f"{optimizer} lr 0 -> {recipe.lr:g} in {recipe.warmup_epochs} epochs, cosine to "
                 f"{recipe.min_lr:g}{held}")
     if recipe.step_size is None:
-        return f"{sgd} lr {recipe.lr:g} constant"
-    return f"{sgd} lr {recipe.lr:g}, x{recipe.gamma:g} every {recipe.step_size} epochs"
+        return f"{optimizer} lr {recipe.lr:g} constant"
+    return f"{optimizer} lr {recipe.lr:g}, x{recipe.gamma:g} every {recipe.step_size} epochs"
 
 
 def stage_table(stages=STAGES):
@@ -235,7 +235,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     """One stage under its title: exactly three headings, Target, Result, Analysis.
     `reference`: the stage's PyTorch reference result (seeds.json's data), if it has run.
     `cv`: the sentence on its cross-validated search (cv_sentence), if it has one."""
-    spec = get_stage(stage)
+    entry = get_stage(stage)
     stats = [seed_stats(run) for run in result["runs"]]
     first, first_stats = result["runs"][0], stats[0]
     finals_test = [s.final for s in stats]
@@ -262,7 +262,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
     analysis = [fit_sentence(last4_mean("train_acc"), last4_mean("test_acc"),
                              with_defaults(Recipe, result.get("recipe") or {})),
                 stability_sentence(stats), bar_sentence(stats),
-                margin_sentence(spec.margin, stats),
+                margin_sentence(entry.margin, stats),
                 fidelity.claim_sentence(stage, result["runs"], reference and reference["runs"]),
                 holdouts and holdout_choice_sentence(stage, holdouts), cv]
     if next_stage is not None:
@@ -278,7 +278,7 @@ def stage_writeup(stage, result, next_stage=None, image_prefix="results/", ablat
                         "[docs/results.md](docs/results.md), with their commands, revisions and "
                         "per-epoch numbers.")
     return "\n".join([f"### {stage}", "", "#### Target",
-                      *[f"- {item}" for item in spec.target], "", "#### Result",
+                      *[f"- {item}" for item in entry.target], "", "#### Result",
                       *result_lines, "", "#### Analysis",
                       *[f"- {line}" for line in analysis if line]])
 
