@@ -61,7 +61,7 @@ from keras_mnist7.spec.stages import (
     get_stage,
     stage_values,
 )
-from keras_mnist7.study.experiments import EXPERIMENTS, get_experiment
+from keras_mnist7.study.search.experiments import EXPERIMENTS, get_experiment
 from keras_mnist7.use.pictures import image_files
 
 flags.DEFINE_enum("stage", "m3", STAGES + TEACHERS, "Stage of the study to train, or a "
@@ -107,7 +107,7 @@ flags.DEFINE_bool("cv", False,
                   f"trains on the training images outside fold k of {CV_FOLDS} (a fixed "
                   "permutation) and is evaluated on fold k after every epoch.")
 flags.DEFINE_list("experiment", None,
-                  "search: experiments of keras_mnist7/study/rounds/*.toml to run, in turn "
+                  "search: experiments of keras_mnist7/study/search/rounds/*.toml to run, in turn "
                   f"({', '.join(name for name in EXPERIMENTS if get_experiment(name).runnable)}).")
 flags.DEFINE_string("output_dir", "runs",
                     "Runs are written to <output_dir>/<stage>/; evaluate writes to it when "
@@ -336,13 +336,13 @@ def run_train(values, on):
 
 
 def run_torch(values, on):
-    from keras_mnist7.study.commands import train_torch
+    from keras_mnist7.study.reference.commands import train_torch
 
     train_torch(values["spec"], values["data"], values["seeds"])
 
 
 def run_search(values, on):
-    from keras_mnist7.study.commands import run_search
+    from keras_mnist7.study.search.commands import run_search
 
     run_search(FLAGS.experiment, values["data"], 2, on, threads=FLAGS.threads or 0,
                input=resolve_input(FLAGS.input))
@@ -373,7 +373,7 @@ def run_demo(values, on):
 
 
 def run_speed(values, on):
-    from keras_mnist7.study.speed import speed_benchmark, speed_table
+    from keras_mnist7.study.benchmarks.speed import speed_benchmark, speed_table
 
     load_mnist(FLAGS.data_dir)  # found (and cached) before any row is timed
     print(speed_table(speed_benchmark(FLAGS.epochs or 3, FLAGS.results_dir,
@@ -381,27 +381,27 @@ def run_speed(values, on):
 
 
 def run_profile(values, on):
-    from keras_mnist7.study.profile import profile_benchmark, profile_table
+    from keras_mnist7.study.benchmarks.profile import profile_benchmark, profile_table
 
     load_mnist(FLAGS.data_dir)  # found (and cached) before either side is timed
     print(profile_table(profile_benchmark(FLAGS.results_dir)))
 
 
 def run_gpu(values, on):
-    from keras_mnist7.study.gpu import gpu_benchmark
+    from keras_mnist7.study.benchmarks.gpu import gpu_benchmark
 
     gpu_benchmark(load_mnist(FLAGS.data_dir), Path(FLAGS.results_dir) / "gpu",
                   FLAGS.epochs or 15, FLAGS.train_size)
 
 
 def run_stages(values, on):
-    from keras_mnist7.study.writeup import stage_table
+    from keras_mnist7.study.report.writeup import stage_table
 
     print(stage_table())
 
 
 def run_report(values, on):
-    from keras_mnist7.study.pages import write_report
+    from keras_mnist7.study.report.pages import write_report
 
     write_text(Path("docs") / "flags.md", flags_page())
     print(write_report(FLAGS.results_dir))
@@ -427,7 +427,7 @@ MODES = {
                   "recipe; the seed stages' recipes) into <output_dir>/<stage>/torch/seed<k>/",
                   prepare_training, run_torch),
     "search": Mode("run the cross-validated folds --experiment still needs "
-                   "(keras_mnist7/study/rounds/*.toml) into results/cv/<name>/",
+                   "(keras_mnist7/study/search/rounds/*.toml) into results/cv/<name>/",
                    prepare_search, run_search),
     "evaluate": Mode("--model on the test set (confusion.png, mistakes.png, evaluation.json)",
                      prepare_model, run_evaluate, one_line_errors=True),

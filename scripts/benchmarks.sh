@@ -89,10 +89,10 @@ ablations() {
 # seeds.json records the command that made it. The cross-validated
 # search that followed runs the registry's cv experiments, two processes side by side on one
 # thread each; each takes the next experiment the other is not running, and runs the folds the
-# protocol asks for (keras_mnist7/study/search.py). Run it again to go on where it stopped.
+# protocol asks for (keras_mnist7/study/search/protocol.py). Run it again to go on where it stopped.
 search() {
   local experiments
-  experiments=$("$python" -c "from keras_mnist7.study.experiments import REGISTRY as r; print(','.join(n for n, e in r.items() if e.kind != 'holdout'))")
+  experiments=$("$python" -c "from keras_mnist7.study.search.experiments import REGISTRY as r; print(','.join(n for n, e in r.items() if e.kind != 'holdout'))")
   for worker in 1 2; do
     "$python" main.py --mode=search --experiment="$experiments" --threads=1 --verbose=2 &
     sleep 30

@@ -98,7 +98,7 @@ class GeneratedPagesTest(unittest.TestCase):
     writes from the committed result files, byte for byte."""
 
     def test_the_pages_equal_what_the_report_writes_from_the_results(self):
-        from keras_mnist7.study import pages
+        from keras_mnist7.study.report import pages
 
         readme = (REPO / "README.md").read_text()
         begin = readme.index(pages.README_BEGIN) + len(pages.README_BEGIN)

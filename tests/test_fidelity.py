@@ -4,7 +4,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from keras_mnist7.study import fidelity
+from keras_mnist7.study.report import fidelity
 
 
 def write_result(folder, test_accs, init):

@@ -4,7 +4,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from keras_mnist7.study import frontier
+from keras_mnist7.study.report import frontier
 
 HELD_OUT = "the last 5,000 training images, held out (--holdout; the test set is not used)"
 

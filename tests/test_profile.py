@@ -8,8 +8,9 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from keras_mnist7.study import pages, profile
-from keras_mnist7.study.profile import OUTSIDE, PARTS, keras_part, profile_table, torch_part
+from keras_mnist7.study.benchmarks import profile
+from keras_mnist7.study.benchmarks.profile import OUTSIDE, PARTS, keras_part, profile_table, torch_part
+from keras_mnist7.study.report import pages
 from tests.helpers import full_tier
 
 

@@ -9,8 +9,8 @@ from keras_mnist7 import build_model
 from keras_mnist7.model import summary
 from keras_mnist7.run import seeds
 from keras_mnist7.spec.stages import get_stage
-from keras_mnist7.study import changes, pages, results, writeup
-from keras_mnist7.study.experiments import Experiment
+from keras_mnist7.study.report import changes, pages, results, writeup
+from keras_mnist7.study.search.experiments import Experiment
 from tests.helpers import REPO
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,8 +12,8 @@ import numpy as np
 from keras_mnist7.data.mnist import cv_folds, cv_split
 from keras_mnist7.spec.run_spec import CV_FOLDS, RunSpec
 from keras_mnist7.spec.stages import TEACHERS, get_stage
-from keras_mnist7.study import search
-from keras_mnist7.study.experiments import REGISTRY, Experiment, get_experiment, load_registry
+from keras_mnist7.study.search import protocol as search
+from keras_mnist7.study.search.experiments import REGISTRY, Experiment, get_experiment, load_registry
 
 
 def scores(last4_by_fold, loss=0.02, lowest_below=0.0):
@@ -242,7 +242,7 @@ class ReportTest(unittest.TestCase):
                 for fold, value in last.items()]}))
 
     def test_decisions_gains_and_the_sentence(self):
-        from keras_mnist7.study.writeup import cv_sentence, cv_table
+        from keras_mnist7.study.report.writeup import cv_sentence, cv_table
 
         baseline = Experiment("base", "m5", "baseline", "why", kind="baseline")
         better = Experiment("better", "m5", "f1", "why", (("nesterov", True),), baseline="base")
@@ -272,7 +272,7 @@ class ReportTest(unittest.TestCase):
                       "folds 0,1,2.", sentence)
 
     def test_the_average_is_paired_with_the_raw_weights_of_its_own_runs(self):
-        from keras_mnist7.study.writeup import same_trajectory_table
+        from keras_mnist7.study.report.writeup import same_trajectory_table
 
         averaged = Experiment("avg", "m5", "f1", "why", (("ema_momentum", 0.999),),
                               baseline="base")
@@ -296,7 +296,7 @@ class ReportTest(unittest.TestCase):
             self.assertEqual(same_trajectory_table([plain], Path(tmp)), [])
 
     def test_rows_run_over_an_older_stage_say_so_under_the_table(self):
-        from keras_mnist7.study.writeup import cv_table
+        from keras_mnist7.study.report.writeup import cv_table
 
         old = (("batch_size", 32), ("optimizer", "sgd"))
         baseline = Experiment("base", "m5", "baseline", "why", kind="baseline", base=old)

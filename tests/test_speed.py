@@ -6,8 +6,8 @@ import tempfile
 import unittest
 from unittest import mock
 
-from keras_mnist7.study import speed
-from keras_mnist7.study.speed import (
+from keras_mnist7.study.benchmarks import speed
+from keras_mnist7.study.benchmarks.speed import (
     combine_rounds,
     lever_sentence,
     speed_table,

@@ -50,8 +50,8 @@ def copy_weights(model, network):
 class NetworkTest(unittest.TestCase):
     def test_every_stage_counts_the_same_params_as_keras(self):
         from keras_mnist7.model.builders import build_model, param_counts
-        from keras_mnist7.study.torch_reference import Network
-        from keras_mnist7.study.torch_reference import param_counts as torch_counts
+        from keras_mnist7.study.reference.torch_reference import Network
+        from keras_mnist7.study.reference.torch_reference import param_counts as torch_counts
 
         for stage in STAGES:
             spec = get_stage(stage)
@@ -63,7 +63,7 @@ class NetworkTest(unittest.TestCase):
         import torch
 
         from keras_mnist7.model.builders import build_network
-        from keras_mnist7.study.torch_reference import Network
+        from keras_mnist7.study.reference.torch_reference import Network
 
         (x, _), _ = mnist_subset(64, 1)
         separable = Architecture(plan=parse_plan("8v,P,12sv,12s,10x1l"), bn_before_relu=True)
@@ -88,7 +88,7 @@ class NetworkTest(unittest.TestCase):
         import keras
         import torch
 
-        from keras_mnist7.study.torch_reference import rotate
+        from keras_mnist7.study.reference.torch_reference import rotate
 
         (x, _), _ = mnist_subset(32, 1)
         images = x.astype("float32")

@@ -11,10 +11,9 @@ from keras_mnist7.run.seeds import seed_stats, seeds_table
 from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
 from keras_mnist7.spec.run_spec import RESULTS_DIR
 from keras_mnist7.spec.stages import STAGES, get_stage
-from keras_mnist7.study import fidelity, frontier
-from keras_mnist7.study.changes import changes_from_stage
-from keras_mnist7.study.experiments import REGISTRY
-from keras_mnist7.study.results import (
+from keras_mnist7.study.report import fidelity, frontier
+from keras_mnist7.study.report.changes import changes_from_stage
+from keras_mnist7.study.report.results import (
     load_ablations,
     load_earlier_confirmations,
     load_holdouts,
@@ -22,15 +21,7 @@ from keras_mnist7.study.results import (
     load_stage,
     load_tuning,
 )
-from keras_mnist7.study.search import (
-    ALL_FOLDS,
-    PASS_GAIN,
-    PASS_T,
-    POWER_FOLDS,
-    SCREEN_FOLDS,
-    SCREEN_GAIN,
-)
-from keras_mnist7.study.writeup import (
+from keras_mnist7.study.report.writeup import (
     ablation_table,
     comparison_table,
     cv_sentence,
@@ -38,6 +29,15 @@ from keras_mnist7.study.writeup import (
     holdout_table,
     same_trajectory_table,
     stage_writeup,
+)
+from keras_mnist7.study.search.experiments import REGISTRY
+from keras_mnist7.study.search.protocol import (
+    ALL_FOLDS,
+    PASS_GAIN,
+    PASS_T,
+    POWER_FOLDS,
+    SCREEN_FOLDS,
+    SCREEN_GAIN,
 )
 
 README_BEGIN = "<!-- results:begin (python main.py --mode=report writes this part) -->"
@@ -131,7 +131,12 @@ def speed_section(results_dir, full=False):
     epoch to the PyTorch reference's (the figure that carries from machine to machine), the
     seconds only beside the CPU that made them. README gets the ratios and a link;
     docs/results.md (`full`) every table."""
-    from keras_mnist7.study.speed import idle_sentence, lever_sentence, speed_table, target_sentence
+    from keras_mnist7.study.benchmarks.speed import (
+        idle_sentence,
+        lever_sentence,
+        speed_table,
+        target_sentence,
+    )
 
     speeds = load_speeds(results_dir)
     if not speeds:
@@ -172,7 +177,7 @@ def speed_section(results_dir, full=False):
 def profile_section(results_dir):
     """docs/results.md: where a training step's time goes, per kind of machine profiled
     (--mode=profile)."""
-    from keras_mnist7.study.profile import profile_table
+    from keras_mnist7.study.benchmarks.profile import profile_table
 
     lines = []
     for path in sorted((Path(results_dir) / "profile").glob("*.json")):
@@ -304,8 +309,8 @@ def protocol_text():
             f"{len(ALL_FOLDS)} folds, in either accuracy, a mean paired gain of at least "
             f"{PASS_GAIN:+.2f} points with paired t >= {PASS_T:g}; and a mean "
             f"final loss no higher than the baseline's. Rule and code: "
-            f"`keras_mnist7/study/search.py`, written before the runs it judges; the candidates: "
-            f"`keras_mnist7/study/rounds/*.toml`; run with `python main.py --mode=search "
+            f"`keras_mnist7/study/search/protocol.py`, written before the runs it judges; the candidates: "
+            f"`keras_mnist7/study/search/rounds/*.toml`; run with `python main.py --mode=search "
             f"--experiment=NAME`.")
 
 

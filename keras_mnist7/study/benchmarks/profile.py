@@ -147,7 +147,7 @@ def profile_torch(threads=1):
 
     from keras_mnist7.data.mnist import load_mnist
     from keras_mnist7.spec.stages import get_stage
-    from keras_mnist7.study import torch_reference
+    from keras_mnist7.study.reference import torch_reference
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -200,7 +200,7 @@ def profile_torch(threads=1):
 
 
 def _in_own_process(function, threads):
-    code = (f"import json; from keras_mnist7.study.profile import {function}; "
+    code = (f"import json; from keras_mnist7.study.benchmarks.profile import {function}; "
             f"print('PROFILE ' + json.dumps({function}(threads={threads})))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -250,7 +250,7 @@ def profile_benchmark(results_dir):
     """Profiles both sides, each in a process of its own, and writes the report to
     <results_dir>/profile/<machine kind>.json and .md; returns it."""
     from keras_mnist7.run.environment import versions
-    from keras_mnist7.study.speed import load_record, machine_record
+    from keras_mnist7.study.benchmarks.speed import load_record, machine_record
 
     loads = [load_record("before")]
     report = {"stage": STAGE, "threads": 1, "warmup_steps": WARMUP_STEPS, "steps": STEPS,

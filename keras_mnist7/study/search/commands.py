@@ -1,14 +1,13 @@
-"""The study's modes once main.py has accepted their flags: the PyTorch reference, and the
-cross-validated search of the experiments registry. Imports Keras."""
+"""--mode=search once main.py has accepted its flags: the cross-validated search of the
+experiments registry. Imports Keras."""
 
 import sys
 
 from keras_mnist7.output.files import prepare_run_dir
 from keras_mnist7.run.commands import run_benchmark
 from keras_mnist7.run.run_lock import FolderInUse, FolderLock
-from keras_mnist7.run.seeds import seeds_table
-from keras_mnist7.study.experiments import get_experiment
-from keras_mnist7.study.search import ALL_FOLDS, fold_scores, paired, verdict
+from keras_mnist7.study.search.experiments import get_experiment
+from keras_mnist7.study.search.protocol import ALL_FOLDS, fold_scores, paired, verdict
 
 
 def search_step(experiment):
@@ -69,16 +68,3 @@ def run_search(names, data, verbose, on=None, **fields):
         finally:
             lock.release()
         print(describe_search(experiment), flush=True)
-
-
-def train_torch(spec, data, seeds):
-    """--mode=torch: the PyTorch reference of the run `spec`, once per seed, and seeds.json."""
-    from keras_mnist7.study import torch_reference
-
-    try:
-        result = torch_reference.run_seeds(spec, seeds, data)
-    except OSError as err:
-        print(f"error: cannot write {err.filename or spec.folder} ({err.strerror or err})",
-              file=sys.stderr)
-        sys.exit(1)
-    print(f"[done] {spec.folder}/seeds.json\n{seeds_table(result)}")

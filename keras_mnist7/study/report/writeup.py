@@ -12,10 +12,10 @@ from keras_mnist7.run.seeds import over_seeds, params_text, pct, seed_stats
 from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
 from keras_mnist7.spec.run_spec import RESULTS_DIR
 from keras_mnist7.spec.stages import STAGES, Recipe, get_stage, with_defaults
-from keras_mnist7.study import fidelity
-from keras_mnist7.study.changes import changes_from_stage
-from keras_mnist7.study.experiments import as_flags
-from keras_mnist7.study.search import (
+from keras_mnist7.study.report import fidelity
+from keras_mnist7.study.report.changes import changes_from_stage
+from keras_mnist7.study.search.experiments import as_flags
+from keras_mnist7.study.search.protocol import (
     ALL_FOLDS,
     PASS_GAIN,
     Decision,

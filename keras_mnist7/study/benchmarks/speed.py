@@ -120,7 +120,7 @@ def lever_applies(lever):
 
 
 def run_keras_backend(backend, epochs, lever=None):
-    code = ("import json; from keras_mnist7.study.speed import time_this_backend; "
+    code = ("import json; from keras_mnist7.study.benchmarks.speed import time_this_backend; "
             f"print('SPEED ' + json.dumps(time_this_backend({epochs}, {lever!r})))")
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2",
            **LEVER_ENV.get(lever, {})}
@@ -133,7 +133,7 @@ def run_keras_backend(backend, epochs, lever=None):
 def time_torch_reference(epochs, threads):
     """m4 for `epochs` in the package's own PyTorch reference (torch_reference.py), in this
     process: each epoch's training and evaluation seconds and its test accuracy."""
-    from keras_mnist7.study import torch_reference
+    from keras_mnist7.study.reference import torch_reference
 
     recipe = get_stage(STAGE).recipe_with(epochs=epochs)
     with tempfile.TemporaryDirectory() as folder:
@@ -146,7 +146,7 @@ def time_torch_reference(epochs, threads):
 
 def run_torch_reference(epochs, threads):
     """time_torch_reference in a process of its own, as each Keras backend runs in its own."""
-    code = ("import json; from keras_mnist7.study.speed import time_torch_reference; "
+    code = ("import json; from keras_mnist7.study.benchmarks.speed import time_torch_reference; "
             f"print('SPEED ' + json.dumps(time_torch_reference({epochs}, {threads})))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})

@@ -30,7 +30,7 @@ def load_recorded(results_dir, stage, kind, experiments=None):
     `experiments`), in the registry's order, each read from the folder it names; a holdout is
     named as in the registry, the other kinds by their folder."""
     if experiments is None:
-        from keras_mnist7.study.experiments import REGISTRY
+        from keras_mnist7.study.search.experiments import REGISTRY
 
         experiments = REGISTRY.values()
     named = {}
