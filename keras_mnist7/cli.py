@@ -260,9 +260,24 @@ def check_model_flags():
     return export_dir
 
 
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """What a mode's prepare() checked and loaded, for its run(): the data, the run and its
+    seeds, where it writes, and the Ray cluster if --ray names one."""
+
+    data: tuple | None = None
+    spec: RunSpec | None = None
+    seeds: list | None = None
+    destination: Path | None = None
+    cluster: object = None  # a run.cluster.Cluster
+    # The run folder's lock, held while the mode runs: one writer per folder.
+    lock: FolderLock | None = None
+
+
 def prepare_training(command):
     """train and torch: settings, data and run folders checked, the folder locked. Returns the
-    values the mode runs with, or None when a single run is finished already (said here)."""
+    Prepared values the mode runs with, or None when a single run is finished already (said
+    here)."""
     recipe, architecture = run_settings()
     seeds = parse_seeds(FLAGS.seeds)
     if FLAGS.ray is not None:
@@ -287,12 +302,13 @@ def prepare_training(command):
               "train it again")
         print(describe_outcome(FLAGS.stage, run_dir, read_metrics(run_dir)))
         return None
-    return {"spec": spec, "data": data, "seeds": seeds, "lock": lock}
+    return Prepared(data=data, spec=spec, seeds=seeds, lock=lock)
 
 
 def prepare(command):
     """What --mode needs, checked before TensorFlow loads (its Mode's prepare); ValueError & co.
-    for a mistake. Returns the values its run takes, or None when there is nothing to run."""
+    for a mistake. Returns the Prepared values its run takes, or None when there is nothing to
+    run."""
     for name in FLAGS.experiment or ():
         if not get_experiment(name).runnable:
             raise ValueError(f"--experiment {name} is a recorded {get_experiment(name).kind} "
@@ -308,71 +324,71 @@ def prepare_model(command):
     """evaluate, predict, export, demo: the model file and where the mode writes."""
     destination = check_model_flags()
     data = load_split(FLAGS.data_dir) if FLAGS.mode in ("evaluate", "export") else None
-    return {"destination": destination, "data": data}
+    return Prepared(data=data, destination=destination)
 
 
 def prepare_benchmark(command):
     """speed, profile: the folder they write into."""
     ensure_writable(FLAGS.results_dir, flag="--results_dir")
-    return {}
+    return Prepared()
 
 
 def prepare_search(command):
     """search: the cluster, if named, and the data."""
     if FLAGS.ray is not None:
         cluster.check_address(FLAGS.ray)
-    return {"data": load_split(FLAGS.data_dir)}
+    return Prepared(data=load_split(FLAGS.data_dir))
 
 
 def prepare_nothing(command):
-    return {}
+    return Prepared()
 
 
-def run_train(values, on):
+def run_train(prepared):
     from keras_mnist7.run.commands import train_stage
 
     verbose = FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose)
-    train_stage(values["spec"], values["data"], values["seeds"], verbose, on)
+    train_stage(prepared.spec, prepared.data, prepared.seeds, verbose, prepared.cluster)
 
 
-def run_torch(values, on):
+def run_torch(prepared):
     from keras_mnist7.study.reference.commands import train_torch
 
-    train_torch(values["spec"], values["data"], values["seeds"])
+    train_torch(prepared.spec, prepared.data, prepared.seeds)
 
 
-def run_search(values, on):
+def run_search(prepared):
     from keras_mnist7.study.search.commands import run_search
 
-    run_search(FLAGS.experiment, values["data"], 2, on, threads=FLAGS.threads or 0,
+    run_search(FLAGS.experiment, prepared.data, 2, prepared.cluster, threads=FLAGS.threads or 0,
                input=resolve_input(FLAGS.input))
 
 
-def run_evaluate(values, on):
+def run_evaluate(prepared):
     from keras_mnist7.use.commands import evaluate_model
 
-    evaluate_model(FLAGS.model, values["destination"], values["data"][1])
+    evaluate_model(FLAGS.model, prepared.destination, prepared.data[1])
 
 
-def run_predict(values, on):
+def run_predict(prepared):
     from keras_mnist7.use.commands import predict_files
 
     sys.exit(predict_files(FLAGS.model, FLAGS.images, FLAGS.json))
 
 
-def run_export(values, on):
+def run_export(prepared):
     from keras_mnist7.use.commands import export_model
 
-    export_model(FLAGS.model, values["destination"], values["data"])
+    export_model(FLAGS.model, prepared.destination, prepared.data)
 
 
-def run_demo(values, on):
+def run_demo(prepared):
     from keras_mnist7.use.commands import serve_demo
 
     serve_demo(FLAGS.model, FLAGS.host, FLAGS.port)
 
 
-def run_speed(values, on):
+def run_speed(prepared):
     from keras_mnist7.study.benchmarks.speed import speed_benchmark, speed_table
 
     load_mnist(FLAGS.data_dir)  # found (and cached) before any row is timed
@@ -380,27 +396,27 @@ def run_speed(values, on):
                                       rounds=FLAGS.speed_rounds, rows=FLAGS.speed_rows)))
 
 
-def run_profile(values, on):
+def run_profile(prepared):
     from keras_mnist7.study.benchmarks.profile import profile_benchmark, profile_table
 
     load_mnist(FLAGS.data_dir)  # found (and cached) before either side is timed
     print(profile_table(profile_benchmark(FLAGS.results_dir)))
 
 
-def run_gpu(values, on):
+def run_gpu(prepared):
     from keras_mnist7.study.benchmarks.gpu import gpu_benchmark
 
     gpu_benchmark(load_mnist(FLAGS.data_dir), Path(FLAGS.results_dir) / "gpu",
                   FLAGS.epochs or 15, FLAGS.train_size)
 
 
-def run_stages(values, on):
+def run_stages(prepared):
     from keras_mnist7.study.report.writeup import stage_table
 
     print(stage_table())
 
 
-def run_report(values, on):
+def run_report(prepared):
     from keras_mnist7.study.report.pages import write_report
 
     write_text(Path("docs") / "flags.md", flags_page())
@@ -410,7 +426,7 @@ def run_report(values, on):
 @dataclasses.dataclass(frozen=True)
 class Mode:
     """One --mode: its help, what it checks before TensorFlow loads (prepare(command) -> the
-    values it runs with, None for nothing to run) and what it runs then (run(values, on); the
+    Prepared it runs with, None for nothing to run) and what it runs then (run(prepared); the
     modules it imports load TensorFlow, only now). `one_line_errors`: a ValueError or OSError
     of its run is the user's (a bad model file, a full disk), said in one line."""
 
@@ -484,10 +500,10 @@ def main(argv):
         fail(f"unexpected arguments {argv[1:]}; flags look like --stage=m3")
     command = " ".join(["python", "main.py", *sys.argv[1:]])
     try:
-        values = prepare(command)
+        prepared = prepare(command)
     except (ValueError, OSError, DataError, RunConflict, FolderInUse) as err:
         fail(err)
-    if values is None:
+    if prepared is None:
         return
     # TensorFlow loads only now, once the flags are accepted: it prints start-up lines that
     # TF_CPP_MIN_LOG_LEVEL does not silence (TF 2.21), which would bury a one-line error.
@@ -495,7 +511,7 @@ def main(argv):
     on = None if FLAGS.ray is None else cluster.Cluster(FLAGS.ray, FLAGS.threads or 1,
                                                         FLAGS.ray_shared_folder)
     try:
-        MODES[FLAGS.mode].run(values, on)
+        MODES[FLAGS.mode].run(dataclasses.replace(prepared, cluster=on))
     except (ValueError, OSError) as err:
         if not MODES[FLAGS.mode].one_line_errors:
             raise
