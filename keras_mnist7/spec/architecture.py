@@ -1,4 +1,4 @@
-"""An architecture as plain data: a plan of convs and pools. Building it is models.py's job.
+"""An architecture as plain data: a plan of convs and pools. Building it is model/builders.py's job.
 
 Kept free of Keras so the stage registry, and the flags built from it, load in a blink.
 """

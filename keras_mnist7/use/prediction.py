@@ -1,4 +1,4 @@
-"""Classify real pictures of digits: each file prepared MNIST-style (digits.py), then one
+"""Classify real pictures of digits: each file prepared MNIST-style (pictures.py), then one
 batch through the model. A file that cannot be read gets its own error; the others go on."""
 
 import json
