@@ -32,10 +32,12 @@ BACKENDS = ("tensorflow", "jax", "torch")
 # does by itself on CPUs without AVX-512 VNNI (keras_mnist7/__init__ turns oneDNN on);
 # "tf.data autotune on" is tf.data's default, which the package's pipelines turn off;
 # "inter-op threads=1" runs one op at a time, with every core for it; "Keras BatchNorm" trains
-# on Keras' own BatchNormalization instead of TensorFlow's fused kernel (the default).
+# on Keras' own BatchNormalization instead of TensorFlow's fused kernel (the default); "XLA"
+# compiles the training step with XLA (jit_compile), with op determinism off, which Keras
+# requires for it (so not a lever a seeded run could keep).
 LEVERS = ("Keras BatchNorm", "steps_per_execution=32", "mixed_bfloat16", "input=arrays",
           "input=arrays, steps_per_execution=32", "oneDNN off", "tf.data autotune on",
-          "inter-op threads=1")
+          "inter-op threads=1", "XLA")
 LEVER_ENV = {"oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}}
 STAGE = "m4"
 
@@ -47,8 +49,8 @@ def time_this_backend(epochs, lever=None):
     weights), "input=arrays" (rotation inside the compiled step instead of a tf.data map),
     "tf.data autotune on" (the pipelines' autotuning model back on), "inter-op threads=1"
     (TensorFlow runs one op at a time), "Keras BatchNorm" (Keras' own BatchNormalization
-    instead of TensorFlow's fused kernel). Levers that are environment variables (LEVER_ENV)
-    are set by run_keras_backend."""
+    instead of TensorFlow's fused kernel), "XLA" (the step compiled by XLA). Levers that are
+    environment variables (LEVER_ENV) are set by run_keras_backend."""
     from keras_mnist7.run.training import compiled_model, fit_inputs
 
     moved = set((lever or "").split(", "))
@@ -66,6 +68,11 @@ def time_this_backend(epochs, lever=None):
                            steps_per_execution=32 if "steps_per_execution=32" in moved else 1,
                            fused_batch_norm="Keras BatchNorm" not in moved)
     inputs = fit_inputs(spec, data)
+    if "XLA" in moved:  # Keras compiles nothing with XLA while op determinism is on
+        from tensorflow.python.framework.config import disable_op_determinism
+
+        disable_op_determinism()
+        model.jit_compile = True
     if "tf.data autotune on" in moved:
         options = tf.data.Options()
         options.autotune.enabled = True
