@@ -320,8 +320,8 @@ class WriteupTest(unittest.TestCase):
             "machine": {"cpu": "EPYC, AVX2", "cores": 2, "gpu": "no GPU"}}))
         lines = pages.speed_section(self.results, full=True)
         self.assertEqual(lines[0], "## Speed")
-        self.assertIn("| epyc-avx2-2-cores | 1 | **no** | 1.25 | 1.25 (keras tensorflow) | 7.60 |",
-                      lines[1])
+        self.assertIn("| epyc-avx2-2-cores | 1 | **no** | Keras' own ops (before the fused "
+                      "kernel) | 1.25 | 1.25 (keras tensorflow) | 7.60 |", lines[1])
         self.assertEqual(lines[2], "### epyc-avx2-2-cores")
         self.assertIn("`python main.py --mode=speed` -> `results/speed/epyc-avx2-2-cores.json`",
                       lines[3])

@@ -320,6 +320,9 @@ def speed_benchmark(epochs, results_dir, threads=2, rounds=3, rows=None):
              "per_round": summaries} for summaries in measured.values()]
     busy = sorted({command for load in loads for command, _ in load["busy_others"]})
     report = {"stage": STAGE, "epochs": epochs, "rounds": rounds, "runs": runs,
+              # what the default row's BatchNorm trains on (files before the fused kernel
+              # lack it)
+              "batch_norm": "fused",
               "machine": machine_record(), "load": loads, "idle": not busy,
               "versions": versions(), "command": " ".join(["python", "main.py", *sys.argv[1:]])}
     folder = Path(results_dir) / "speed"

@@ -141,8 +141,9 @@ def speed_section(results_dir, full=False):
     speeds = load_speeds(results_dir)
     if not speeds:
         return []
-    rows = ["| machine (CPU, SIMD, cores) | rounds | idle | Keras TensorFlow ÷ PyTorch | fastest Keras row "
-            "÷ PyTorch | PyTorch s/epoch on it |", "|---|--:|---|--:|---|--:|"]
+    rows = ["| machine (CPU, SIMD, cores) | rounds | idle | Keras BatchNorm on | Keras TensorFlow "
+            "÷ PyTorch | fastest Keras row ÷ PyTorch | PyTorch s/epoch on it |",
+            "|---|--:|---|---|--:|---|--:|"]
     for machine, report in speeds.items():
         by_name = {row["name"]: row for row in report["runs"]}
         torch = by_name.get("pytorch reference")
@@ -154,7 +155,9 @@ def speed_section(results_dir, full=False):
                   for name, row in by_name.items() if name.startswith("keras")}
         fastest = min(ratios, key=ratios.get)
         idle = {True: "yes", False: "**no**"}.get(report.get("idle"), "not recorded")
-        rows.append(f"| {machine} | {report.get('rounds', 1)} | {idle} | "
+        batch_norm = ("TensorFlow's fused kernel" if report.get("batch_norm") == "fused" else
+                      "Keras' own ops (before the fused kernel)")
+        rows.append(f"| {machine} | {report.get('rounds', 1)} | {idle} | {batch_norm} | "
                     f"{ratios['keras tensorflow']:.2f} | {ratios[fastest]:.2f} ({fastest}) | "
                     f"{torch['train_seconds']:.2f} |")
     if not full:
