@@ -29,6 +29,7 @@ from keras_mnist7.study.report.writeup import (
     holdout_table,
     same_trajectory_table,
     stage_writeup,
+    teachers_table,
 )
 from keras_mnist7.study.search.experiments import REGISTRY
 from keras_mnist7.study.search.protocol import (
@@ -213,6 +214,15 @@ def results_page(results_dir=RESULTS_DIR, experiments=None):
                   "`results/ablations/init-keras/<stage>/` (whichever is not the stage's default), "
                   "`results/ablations/init-keras/<stage>/torch/`.", "", *rows]
     lines += cv_section(results_dir)
+    if teachers := teachers_table(results_dir):
+        lines += ["", "## Teachers", "",
+                  "The networks students learn from (`--teacher`, docs/teachers.md): each "
+                  "fold's teacher trained on the 50,000 images outside the fold, scored on the "
+                  "fold after its last epoch (the model its students read); the teacher of "
+                  "every training image scored on the test set, which nothing chooses by. "
+                  "Minutes of training on one thread beside other runs. Runs and commands: "
+                  "`results/teachers/<teacher>/` and `results/teachers/full/<teacher>/`.", "",
+                  *teachers]
     lines += frontier_section(results_dir)
     lines += [line for item in speed_section(results_dir, full=True) for line in ("", item)]
     for stage in STAGES:

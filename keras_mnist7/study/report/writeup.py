@@ -8,10 +8,11 @@ from pathlib import Path
 
 from keras_mnist7.model.builders import build_model, param_counts
 from keras_mnist7.model.receptive_field import receptive_field
+from keras_mnist7.run.distillation import FULL
 from keras_mnist7.run.seeds import over_seeds, params_text, pct, seed_stats
 from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
 from keras_mnist7.spec.run_spec import RESULTS_DIR
-from keras_mnist7.spec.stages import STAGES, Recipe, get_stage, with_defaults
+from keras_mnist7.spec.stages import STAGES, TEACHERS, Recipe, get_stage, with_defaults
 from keras_mnist7.study.report import fidelity
 from keras_mnist7.study.report.changes import changes_from_stage
 from keras_mnist7.study.search.experiments import as_flags
@@ -383,6 +384,38 @@ def same_trajectory_table(experiments, results_dir=RESULTS_DIR):
     return ["| experiment | folds | last-4 held-out %, raw / average | average's gain, mean of "
             "last 4 (± s.e., t) | average's gain, lowest of last 4 | final loss, raw / average |",
             "|---|---|--:|--:|--:|--:|", *lines]
+
+
+def teachers_table(results_dir=RESULTS_DIR):
+    """Every teacher of TEACHERS that has run: params, epochs, each fold's final held-out
+    accuracy (the model its students read), their mean, the final test accuracy of the one
+    trained on every training image, and its minutes of training, each read from
+    results/teachers/ (its seeds.json, with the commands)."""
+    lines = []
+    for name in TEACHERS:
+        folds = _read_json(Path(results_dir) / "teachers" / name / "seeds.json")
+        full = _read_json(Path(results_dir) / "teachers" / FULL / name / "seeds.json")
+        if not folds and not full:
+            continue
+        finals = {run["seed"]: run["test_acc"][-1] for run in (folds or {}).get("runs", ())}
+        fold_cells = [f"{finals[fold]:.2f}" if fold in finals else "-" for fold in ALL_FOLDS]
+        mean = f"{statistics.mean(finals.values()):.2f}" if finals else "-"
+        any_run = folds or full
+        minutes = [sum(run["epoch_seconds"]) / 60 for result in (folds, full) if result
+                   for run in result["runs"]]
+        test = f"{full['runs'][0]['test_acc'][-1]:.2f}" if full else "not trained"
+        lines.append(f"| {name} | {any_run['params']['total']:,} | {any_run['epochs']} | "
+                     f"{' | '.join(fold_cells)} | {mean} | {test} | "
+                     f"{statistics.median(minutes):.0f} |")
+    if not lines:
+        return []
+    return ["| teacher | params | epochs | " + " | ".join(f"fold {f}" for f in ALL_FOLDS)
+            + " | folds' mean | every training image: test % | minutes a run (median) |",
+            "|---|--:|--:|" + "--:|" * len(ALL_FOLDS) + "--:|--:|--:|", *lines]
+
+
+def _read_json(path):
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def cv_sentence(stage, experiments, results_dir=RESULTS_DIR):
