@@ -177,11 +177,14 @@ input_arrays() {
 # m4's seed 0 again, against results/m4/ (Keras' own BatchNorm, seeds 0-2), on both cores.
 fused_batch_norm() { train --stage=m4 --seeds=0 --output_dir=results/ablations/fused-batch-norm; }
 
-# The teachers (docs/teachers.md): one per cross-validation fold, then one on every training
-# image for confirmations; one thread each, beside another run.
+# The teachers (docs/teachers.md), each of TEACHERS: one per cross-validation fold, then one
+# on every training image for confirmations; one thread each, beside another run. (The
+# 8-epoch teacher trained folds 0-2 only; its folds 3-5 and full run are not in results/.)
 teachers() {
-  train --threads=1 --stage=teacher --cv --seeds=0,1,2,3,4,5 --output_dir=results/teachers
-  train --threads=1 --stage=teacher --seeds=0 --output_dir=results/teachers/full
+  for teacher in teacher teacher-16; do
+    train --threads=1 --stage="$teacher" --cv --seeds=0,1,2,3,4,5 --output_dir=results/teachers
+    train --threads=1 --stage="$teacher" --seeds=0 --output_dir=results/teachers/full
+  done
 }
 
 report() { "$python" main.py --mode=report; }
