@@ -312,7 +312,7 @@ class WriteupTest(unittest.TestCase):
         for folder, runs in (("teachers", self.RUNS), ("teachers/full", self.RUNS[:1])):
             (self.results / folder / "teacher-16").mkdir(parents=True)
             (self.results / folder / "teacher-16" / "seeds.json").write_text(json.dumps(
-                {"params": params, "epochs": 5, "runs": runs}))
+                {"params": params, "epochs": 5, "architecture": {}, "runs": runs}))
         header, rule, row = writeup.teachers_table(self.results)
         self.assertIn("| fold 0 | fold 1 | fold 2 |", header)
         # folds 0 and 1 end at 99.50 and 99.70; the full teacher's test 99.50; 72 s, 50 s and

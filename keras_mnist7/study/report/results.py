@@ -16,8 +16,12 @@ def load_results(results_dir, stage):
     return result
 
 
-def _read(path):
-    """A seeds.json; older ones lack the architecture: it is read from their first run."""
+def read_benchmark(path):
+    """A seeds.json, or None where there is none; older ones lack the architecture: it is
+    read from their first run."""
+    path = Path(path)
+    if not path.is_file():
+        return None
     result = json.loads(path.read_text())
     if result.get("architecture") is None:
         first = path.parent / f"seed{result['runs'][0]['seed']}" / "metrics.json"
@@ -40,7 +44,7 @@ def load_recorded(results_dir, stage, kind, experiments=None):
         path = experiment.seeds_json(results_dir)
         if path.is_file():
             name = experiment.name if kind == "holdout" else Path(experiment.recorded).name
-            named[name] = _read(path)
+            named[name] = read_benchmark(path)
     return named
 
 

@@ -15,6 +15,7 @@ from keras_mnist7.spec.run_spec import RESULTS_DIR
 from keras_mnist7.spec.stages import STAGES, TEACHERS, Recipe, get_stage, with_defaults
 from keras_mnist7.study.report import fidelity
 from keras_mnist7.study.report.changes import changes_from_stage
+from keras_mnist7.study.report.results import read_benchmark
 from keras_mnist7.study.search.experiments import as_flags
 from keras_mnist7.study.search.protocol import (
     ALL_FOLDS,
@@ -393,8 +394,8 @@ def teachers_table(results_dir=RESULTS_DIR):
     results/teachers/ (its seeds.json, with the commands)."""
     lines = []
     for name in TEACHERS:
-        folds = _read_json(Path(results_dir) / "teachers" / name / "seeds.json")
-        full = _read_json(Path(results_dir) / "teachers" / FULL / name / "seeds.json")
+        folds = read_benchmark(Path(results_dir) / "teachers" / name / "seeds.json")
+        full = read_benchmark(Path(results_dir) / "teachers" / FULL / name / "seeds.json")
         if not folds and not full:
             continue
         finals = {run["seed"]: run["test_acc"][-1] for run in (folds or {}).get("runs", ())}
@@ -412,10 +413,6 @@ def teachers_table(results_dir=RESULTS_DIR):
     return ["| teacher | params | epochs | " + " | ".join(f"fold {f}" for f in ALL_FOLDS)
             + " | folds' mean | every training image: test % | minutes a run (median) |",
             "|---|--:|--:|" + "--:|" * len(ALL_FOLDS) + "--:|--:|--:|", *lines]
-
-
-def _read_json(path):
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def cv_sentence(stage, experiments, results_dir=RESULTS_DIR):
