@@ -103,9 +103,10 @@ flags.DEFINE_integer("holdout", None,
                      "choosing between recipes without the test set. Unset: the test set.",
                      lower_bound=1)
 flags.DEFINE_bool("cv", False,
-                  f"Cross-validation, for choosing without the test set: seed k (0-{CV_FOLDS - 1}) "
-                  f"trains on the training images outside fold k of {CV_FOLDS} (a fixed "
-                  "permutation) and is evaluated on fold k after every epoch.")
+                  f"Cross-validation, for choosing without the test set: seed k trains on the "
+                  f"training images outside fold k mod {CV_FOLDS} of {CV_FOLDS} (a fixed "
+                  "permutation) and is evaluated on that fold after every epoch; seeds "
+                  f"0-{CV_FOLDS - 1} are one run per fold.")
 flags.DEFINE_list("experiment", None,
                   "search: experiments of keras_mnist7/study/search/rounds/*.toml to run, in turn "
                   f"({', '.join(name for name in EXPERIMENTS if get_experiment(name).runnable)}).")

@@ -47,7 +47,7 @@ def evaluation_set(spec, images=None, group=False):
     a benchmark of several seeds."""
     holdout = spec.holdout
     if spec.cv:
-        fold = "k, for seed k," if group else spec.cv_fold
+        fold = f"k mod {CV_FOLDS}, for seed k," if group else spec.cv_fold
         return (f"fold {fold} of the training images' {CV_FOLDS} cross-validation folds, held "
                 "out (--cv; the test set is not used)")
     if holdout:

@@ -42,8 +42,9 @@ class RunSpec:
     folder: Path  # where the run writes; for a benchmark, the group folder of its seeds
     seed: int = 0
     holdout: int = 0  # > 0: the last N training images stand in for the test set
-    # Cross-validation: the run of seed k trains outside fold k of the training images and is
-    # evaluated on fold k (data.cv_split), so seeds 0-5 pair each seed with its own fold.
+    # Cross-validation: the run of seed k trains outside fold k mod 6 of the training images
+    # and is evaluated on that fold (data.cv_split): seeds 0-5 pair each seed with its own
+    # fold, and seeds k + 6j are further runs on fold k (an ensemble's members).
     cv: bool = False
     tensorboard: bool = True  # also write Keras' TensorBoard logs
     # "dataset": tf.data feeds the model, augmentation mapped over its batches. "arrays": the
@@ -67,14 +68,14 @@ class RunSpec:
             raise ValueError(f"--threads must be >= 0, got {self.threads}")
         if self.cv and self.holdout:
             raise ValueError("--cv and --holdout each choose what a run is evaluated on: give one")
-        if self.cv and not 0 <= self.seed < CV_FOLDS:
-            raise ValueError(f"--cv pairs seed k with fold k: seeds are 0-{CV_FOLDS - 1}, "
+        if self.cv and self.seed < 0:
+            raise ValueError(f"--cv pairs seed k with fold k mod {CV_FOLDS}: seeds are >= 0, "
                              f"got {self.seed}")
 
     @property
     def cv_fold(self):
         """The fold this run is evaluated on (None: not a cv run)."""
-        return self.seed if self.cv else None
+        return self.seed % CV_FOLDS if self.cv else None
 
     @property
     def held_out(self):
