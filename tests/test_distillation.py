@@ -1,6 +1,7 @@
 """Learning from a teacher: the loss, the teacher's predictions on exactly the student's
 training images (never its held-out fold), and a student that saves as the stage's own network."""
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -15,7 +16,7 @@ from keras_mnist7.data.mnist import cv_split
 from keras_mnist7.run import distillation
 from keras_mnist7.run.training import train
 from keras_mnist7.spec.run_spec import RunSpec
-from keras_mnist7.spec.stages import get_stage
+from keras_mnist7.spec.stages import get_ensemble, get_stage
 from tests.helpers import REPO, full_tier, mnist_subset, run_python
 from tests.test_training import RELOAD_ELSEWHERE
 
@@ -50,6 +51,22 @@ class LossTest(unittest.TestCase):
         y_pred = np.eye(10, dtype="float32")[[3, 2]] * 0.9 + 0.01
         accuracy = keras.ops.convert_to_numpy(distillation.label_accuracy(y_true, y_pred))
         np.testing.assert_array_equal(accuracy, [1.0, 0.0])
+
+
+class EnsembleRunsTest(unittest.TestCase):
+    def test_an_ensembles_members_train_on_the_fold_with_seeds_no_student_uses(self):
+        for fold in range(6):
+            runs = distillation.teacher_runs("m5-ensemble-4", fold, "t")
+            seeds = [int(folder.name.removeprefix("seed")) for folder, _ in runs]
+            self.assertEqual(seeds, [fold + 6, fold + 12, fold + 18, fold + 24])
+            specs = [RunSpec.of_stage("m5", "x", cv=True, seed=seed) for seed in seeds]
+            self.assertEqual({spec.cv_fold for spec in specs}, {fold})
+            self.assertIn(f"--stage=m5 --cv --seeds={','.join(map(str, seeds))} "
+                          "--output_dir=t/m5-ensemble-4", runs[0][1])
+        full = distillation.teacher_runs("m5-ensemble-4", None, "t")
+        self.assertEqual([str(folder) for folder, _ in full],
+                         [f"t/full/m5-ensemble-4/m5/seed{seed}" for seed in (6, 12, 18, 24)])
+        self.assertNotIn("--cv", full[0][1])
 
 
 @full_tier("trainings")
@@ -134,6 +151,29 @@ class TaughtRunTest(unittest.TestCase):
                 train(RunSpec.of_stage("m5", folder, recipe=self.recipe, cv=True, seed=1),
                       self.data, 0)
         self.assertEqual(list(folder.iterdir()), [])
+
+    def test_an_ensembles_predictions_are_its_members_mean_and_it_scores_the_fold(self):
+        teachers = self.tmp / "ensemble"
+        ensemble = dataclasses.replace(get_ensemble("m5-ensemble-4"), runs=2)
+        recipe = get_stage("m5").recipe_with(epochs=1, warmup_epochs=0)
+        with mock.patch.object(distillation, "get_ensemble", lambda name: ensemble):
+            runs = distillation.teacher_runs("m5-ensemble-4", 0, teachers)
+            for folder, _ in runs:
+                folder.mkdir(parents=True)
+                seed = int(folder.name.removeprefix("seed"))
+                train(RunSpec.of_stage("m5", folder, recipe=recipe, cv=True, seed=seed,
+                                       tensorboard=False), self.data, 0)
+            (x_train, _), (x_fold, y_fold) = cv_split(self.data, 0)
+            mean, facts = distillation.teacher_predictions("m5-ensemble-4", 0, x_train, teachers,
+                                                           evaluation=(x_fold, y_fold))
+        members = [keras.saving.load_model(folder / "last.keras") for folder, _ in runs]
+        np.testing.assert_allclose(mean, np.mean([m.predict(x_train, verbose=0)
+                                                  for m in members], axis=0), atol=1e-5)
+        on_fold = np.mean([m.predict(x_fold, verbose=0) for m in members], axis=0)
+        self.assertAlmostEqual(facts["evaluation_accuracy"],
+                               100 * np.mean(on_fold.argmax(axis=1) == y_fold), places=2)
+        self.assertEqual([member["model"] for member in facts["members"]],
+                         [str(folder / "last.keras") for folder, _ in runs])
 
     def test_a_teacher_still_training_is_refused(self):
         """A student started beside its teacher's run must not read a half-trained model."""

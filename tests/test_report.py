@@ -320,6 +320,26 @@ class WriteupTest(unittest.TestCase):
         self.assertEqual(row, "| teacher-16 | 10 | 5 | 99.50 | 99.70 | - | - | - | - | 99.60 | "
                               "99.50 | 1 |")
 
+    def test_an_ensembles_row_reads_its_students_record_and_sums_its_members_minutes(self):
+        params = {"trainable": 9, "non_trainable": 1, "total": 10}
+        members = self.results / "teachers" / "m5-ensemble-4" / "m5"
+        members.mkdir(parents=True)
+        # two members on fold 0 (seeds 6, 12): 72 s + 50 s; one on fold 1 (seed 7): 50 s
+        runs = [dict(self.RUNS[0], seed=6), dict(self.RUNS[1], seed=12),
+                dict(self.RUNS[1], seed=7)]
+        (members / "seeds.json").write_text(json.dumps(
+            {"params": params, "epochs": 5, "architecture": {}, "runs": runs}))
+        student = Experiment("m5-taught", "m5", "teacher", "why", kind="candidate",
+                             baseline="m5-fused-baseline",
+                             changes=(("teacher", "m5-ensemble-4"),))
+        student.seeds_json(self.results).parent.mkdir(parents=True)
+        student.seeds_json(self.results).write_text(json.dumps(
+            {"architecture": {}, "runs": [dict(self.RUNS[0], teacher_acc=99.61),
+                                          dict(self.RUNS[1], teacher_acc=99.55)]}))
+        header, rule, row = writeup.teachers_table(self.results, [student])
+        self.assertEqual(row, "| m5-ensemble-4 (4 runs of m5) | 4 × 10 | 5 | 99.61 | 99.55 | "
+                              "- | - | - | - | 99.58 | not trained | 1 |")
+
     def test_the_speed_tables_come_from_one_file_per_machine(self):
         self.assertEqual(pages.speed_section(self.results), [])
         rows = [{"name": name, "input": "dataset", "train_seconds": seconds, "eval_seconds": 0.8,

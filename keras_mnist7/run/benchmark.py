@@ -22,6 +22,9 @@ def seed_record(metrics):
         "train_acc": [round(100 * row["accuracy"], 2) for row in history],
         "epoch_seconds": [row["epoch_seconds"] for row in history],
         "revision": metrics["revision"],
+        # a taught run: its teacher's accuracy on the same evaluation images
+        **({"teacher_acc": metrics["teacher"]["evaluation_accuracy"]}
+           if "evaluation_accuracy" in metrics.get("teacher", {}) else {}),
     }
 
 

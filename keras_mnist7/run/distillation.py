@@ -2,10 +2,11 @@
 blends them with the labels (Hinton, Vinyals & Dean 2015).
 
 The teacher of a cross-validated run on fold k trained on the same 50,000 images outside fold k
-(`--cv --seeds=k`), the teacher of any other run on all 60,000 training images: no teacher
-reads a held-out fold or the test set. Its predictions are computed once per training set,
-from its last epoch's model, and kept beside it with their checksum, which the student's run
-records. The student is the stage's own network: what it saves knows nothing of the teacher.
+(`--cv --seeds=k`; an ensemble's members, seeds k + 6j), the teacher of any other run on all
+60,000 training images: no teacher trains on a held-out fold or the test set. Its predictions
+are computed once per training set, from its last epoch's model, and kept beside it with their
+checksum, which the student's run records. The student is the stage's own network: what it
+saves knows nothing of the teacher.
 """
 
 import hashlib
@@ -16,15 +17,17 @@ import numpy as np
 
 from keras_mnist7.run.run_state import BACKUP_DIR, read_metrics
 from keras_mnist7.spec.architecture import NUM_CLASSES
-from keras_mnist7.spec.run_spec import RESULTS_DIR
+from keras_mnist7.spec.run_spec import CV_FOLDS, RESULTS_DIR
+from keras_mnist7.spec.stages import get_ensemble
 
 TEACHERS_DIR = RESULTS_DIR / "teachers"
 FULL = "full"  # the folder of each teacher trained on every training image
 
 
 def teacher_run(teacher, fold, teachers_dir=None):
-    """The run folder of `teacher` for cross-validation fold `fold` (None: every training
-    image), and the command that trains it; under TEACHERS_DIR unless `teachers_dir` says."""
+    """The run folder of teacher network `teacher` for cross-validation fold `fold` (None:
+    every training image), and the command that trains it; under TEACHERS_DIR unless
+    `teachers_dir` says."""
     base = Path(teachers_dir or TEACHERS_DIR)
     if fold is None:
         return (base / FULL / teacher / "seed0",
@@ -33,17 +36,27 @@ def teacher_run(teacher, fold, teachers_dir=None):
             f"python main.py --stage={teacher} --cv --seeds={fold} --output_dir={base}")
 
 
+def teacher_runs(teacher, fold, teachers_dir=None):
+    """[(run folder, command)] of the runs whose predictions make `teacher` for fold `fold`:
+    a teacher network's one run, or an ensemble's members. Member j (1, 2, ...) of fold k has
+    seed k + 6j (of every training image: 6j), so no member repeats a student's seed."""
+    ensemble = get_ensemble(teacher)
+    if ensemble is None:
+        return [teacher_run(teacher, fold, teachers_dir)]
+    base = Path(teachers_dir or TEACHERS_DIR)
+    group = base / teacher if fold is not None else base / FULL / teacher
+    seeds = [(fold or 0) + CV_FOLDS * j for j in range(1, ensemble.runs + 1)]
+    command = (f"python main.py --stage={ensemble.member}{'' if fold is None else ' --cv'} "
+               f"--seeds={','.join(map(str, seeds))} --output_dir={group}")
+    return [(group / ensemble.member / f"seed{seed}", command) for seed in seeds]
+
+
 def checksum(array):
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def teacher_predictions(teacher, fold, images, teachers_dir=None):
-    """(probabilities [N, 10] float32, facts): the teacher's predictions on `images` (the
-    run's training images, uint8), computed once and kept beside its model; facts name the
-    model and the checksums of the images and the predictions."""
-    run_dir, command = teacher_run(teacher, fold, teachers_dir)
-    model_path = run_dir / "last.keras"
-    if not (run_dir / "metrics.json").exists() or not model_path.exists():
+def _check_finished(teacher, run_dir, command):
+    if not (run_dir / "metrics.json").exists() or not (run_dir / "last.keras").exists():
         raise ValueError(f"--teacher={teacher}: no trained teacher in {run_dir}/; train it "
                          f"first: {command}")
     recorded = read_metrics(run_dir)
@@ -51,18 +64,46 @@ def teacher_predictions(teacher, fold, images, teachers_dir=None):
             or (run_dir / BACKUP_DIR).exists()):
         raise ValueError(f"--teacher={teacher}: the teacher in {run_dir}/ has not finished "
                          f"its epochs; finish it first: {command}")
-    images_sha = checksum(images)
+
+
+def _run_predictions(run_dir, images, images_sha):
+    """A finished run's last model's probabilities on `images`, computed once and kept beside
+    it as predictions-<images checksum>.npy; (probabilities, that file)."""
     cache = run_dir / f"predictions-{images_sha[:16]}.npy"
     if cache.exists():
-        probabilities = np.load(cache)
-    else:
-        model = keras.saving.load_model(model_path)
-        probabilities = model.predict(images, batch_size=1000, verbose=0).astype("float32")
-        temporary = cache.with_suffix(".tmp.npy")
-        np.save(temporary, probabilities)
-        temporary.replace(cache)
-    facts = {"name": teacher, "model": str(model_path), "images_sha256": images_sha,
-             "predictions": str(cache), "predictions_sha256": checksum(probabilities)}
+        return np.load(cache), cache
+    model = keras.saving.load_model(run_dir / "last.keras")
+    probabilities = model.predict(images, batch_size=1000, verbose=0).astype("float32")
+    temporary = cache.with_suffix(".tmp.npy")
+    np.save(temporary, probabilities)
+    temporary.replace(cache)
+    return probabilities, cache
+
+
+def teacher_predictions(teacher, fold, images, teachers_dir=None, evaluation=None):
+    """(probabilities [N, 10] float32, facts): the teacher's predictions on `images` (the
+    run's training images, uint8); an ensemble's are its members' mean. Facts name the models
+    and the checksums of the images and predictions, and with `evaluation` (images, labels:
+    what the student is evaluated on) the teacher's accuracy there, in percent."""
+    runs = teacher_runs(teacher, fold, teachers_dir)
+    for run_dir, command in runs:
+        _check_finished(teacher, run_dir, command)
+    images_sha = checksum(images)
+    members = [_run_predictions(run_dir, images, images_sha) for run_dir, _ in runs]
+    probabilities = np.mean([p for p, _ in members], axis=0, dtype="float32")
+    models = [{"model": str(run_dir / "last.keras"), "predictions": str(cache),
+               "predictions_sha256": checksum(p)} for (run_dir, _), (p, cache) in zip(runs, members)]
+    facts = {"name": teacher, "images_sha256": images_sha,
+             "predictions_sha256": checksum(probabilities),
+             **({"members": models} if get_ensemble(teacher) else
+                {key: models[0][key] for key in ("model", "predictions")})}
+    if evaluation is not None:
+        eval_images, eval_labels = evaluation
+        eval_sha = checksum(eval_images)
+        mean = np.mean([_run_predictions(run_dir, eval_images, eval_sha)[0]
+                        for run_dir, _ in runs], axis=0)
+        facts["evaluation_accuracy"] = round(100 * float(np.mean(mean.argmax(axis=1)
+                                                                 == eval_labels)), 2)
     return probabilities, facts
 
 

@@ -236,8 +236,8 @@ def train(spec, data, verbose="auto"):
         if spec.holdout:
             raise ValueError("--teacher trains with --cv or on every training image, not "
                              "with --holdout: no teacher trained on the first images alone")
-        probabilities, teacher = distillation.teacher_predictions(recipe.teacher, spec.cv_fold,
-                                                                  x_train)
+        probabilities, teacher = distillation.teacher_predictions(
+            recipe.teacher, spec.cv_fold, x_train, evaluation=(x_test, y_test))
         fit_data = ((x_train, distillation.packed_targets(
                         y_train, distillation.soften(probabilities, recipe.temperature))),
                     (x_test, distillation.packed_targets(

@@ -55,8 +55,9 @@ class Recipe:
                                     "for it over this many training images (the first of the "
                                     "run's own); training goes on from the raw weights and "
                                     "theirs. 0: the raw weights' statistics.")
-    teacher: str = setting("", "Distil from this teacher network (a stage of TEACHERS), "
-                               "trained on the same training images (results/teachers/): "
+    teacher: str = setting("", "Distil from this teacher (a network of TEACHERS or an "
+                               "ensemble of stage runs of ENSEMBLES), trained on the same "
+                               "training images (results/teachers/): "
                                "the loss blends the labels' cross-entropy with the teacher's "
                                "softened predictions. Empty: no teacher.")
     distillation: float = setting(0.0, "With --teacher: the weight of the teacher's softened "
@@ -108,9 +109,9 @@ class Recipe:
         for name, ok, requirement in requirements:
             if not ok:
                 raise ValueError(f"--{name} must be {requirement}, got {getattr(self, name)}")
-        if self.teacher and self.teacher not in _TEACHERS:
-            raise ValueError(f"--teacher must be one of {', '.join(_TEACHERS)} or empty, got "
-                             f"{self.teacher}")
+        if self.teacher and self.teacher not in {**_TEACHERS, **_ENSEMBLES}:
+            raise ValueError(f"--teacher must be one of {', '.join(TEACHERS + ENSEMBLES)} or "
+                             f"empty, got {self.teacher}")
 
     def learning_rate(self, epoch):
         """Step schedule's lr of a 0-based epoch: lr * gamma ** (epoch // step_size) (StepLR)."""
@@ -305,6 +306,25 @@ _TEACHERS = {teacher.name: teacher for teacher in (
 TEACHERS = tuple(_TEACHERS)
 
 
+@dataclasses.dataclass(frozen=True)
+class Ensemble:
+    """A teacher made of several runs of a stage on the same training images, their predicted
+    probabilities averaged: the student's own kind of network, steadier than any one run."""
+    name: str
+    member: str  # the stage each run trains, with its own recipe
+    runs: int
+    target: tuple = ()
+
+
+_ENSEMBLES = {ensemble.name: ensemble for ensemble in (
+    Ensemble("m5-ensemble-4", "m5", 4,
+             target=("Four runs of m5 itself, of seeds no student uses: a teacher whose "
+                     "predictions a network of m5's size can follow, against one network 18 "
+                     "times its size",)),
+)}
+ENSEMBLES = tuple(_ENSEMBLES)
+
+
 def with_defaults(settings_class, recorded):
     """A recipe or architecture as a file recorded it (a dict), with the fields added since it
     was written set to their defaults, which keep the old behaviour: older runs still compare."""
@@ -343,6 +363,11 @@ def stage_values(name):
         return f"{runs[0][2]} (every stage)"
     return "; ".join(f"{first}{'' if first == last else f'-{last}'}: {value}"
                      for first, last, value in runs)
+
+
+def get_ensemble(name):
+    """An ensemble teacher of ENSEMBLES by name, or None."""
+    return _ENSEMBLES.get(name)
 
 
 def get_stage(name):

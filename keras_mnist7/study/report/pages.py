@@ -220,7 +220,10 @@ def results_page(results_dir=RESULTS_DIR, experiments=None):
                   "fold's teacher trained on the 50,000 images outside the fold, scored on the "
                   "fold after its last epoch (the model its students read); the teacher of "
                   "every training image scored on the test set, which nothing chooses by. "
-                  "Minutes of training on one thread beside other runs. Runs and commands: "
+                  "An ensemble's accuracy is its members' averaged probabilities', as its "
+                  "students' runs recorded it on their fold; its minutes a fold are its "
+                  "members' together. Minutes of training on one thread beside other runs. "
+                  "Runs and commands: "
                   "`results/teachers/<teacher>/` and `results/teachers/full/<teacher>/`.", "",
                   *teachers]
     lines += frontier_section(results_dir)

@@ -12,11 +12,19 @@ from keras_mnist7.run.distillation import FULL
 from keras_mnist7.run.seeds import over_seeds, params_text, pct, seed_stats
 from keras_mnist7.spec.bar import BAR, LAST_EPOCHS
 from keras_mnist7.spec.run_spec import RESULTS_DIR
-from keras_mnist7.spec.stages import STAGES, TEACHERS, Recipe, get_stage, with_defaults
+from keras_mnist7.spec.stages import (
+    ENSEMBLES,
+    STAGES,
+    TEACHERS,
+    Recipe,
+    get_ensemble,
+    get_stage,
+    with_defaults,
+)
 from keras_mnist7.study.report import fidelity
 from keras_mnist7.study.report.changes import changes_from_stage
 from keras_mnist7.study.report.results import read_benchmark
-from keras_mnist7.study.search.experiments import as_flags
+from keras_mnist7.study.search.experiments import REGISTRY, as_flags
 from keras_mnist7.study.search.protocol import (
     ALL_FOLDS,
     PASS_GAIN,
@@ -387,11 +395,41 @@ def same_trajectory_table(experiments, results_dir=RESULTS_DIR):
             "|---|---|--:|--:|--:|--:|", *lines]
 
 
-def teachers_table(results_dir=RESULTS_DIR):
-    """Every teacher of TEACHERS that has run: params, epochs, each fold's final held-out
-    accuracy (the model its students read), their mean, the final test accuracy of the one
-    trained on every training image, and its minutes of training, each read from
-    results/teachers/ (its seeds.json, with the commands)."""
+def _ensemble_row(ensemble, results_dir, experiments):
+    """An ensemble teacher's row: its accuracy on each fold is its students' record (a taught
+    run scores its teacher on the images it is evaluated on); its minutes a fold are its
+    members' together."""
+    members = read_benchmark(Path(results_dir) / "teachers" / ensemble.name / ensemble.member
+                             / "seeds.json")
+    full = read_benchmark(Path(results_dir) / "teachers" / FULL / ensemble.name
+                          / ensemble.member / "seeds.json")
+    if not members and not full:
+        return None
+    scored = {}
+    for experiment in experiments:
+        if dict(experiment.changes).get("teacher") == ensemble.name:
+            result = read_benchmark(experiment.seeds_json(results_dir)) or {"runs": ()}
+            scored.update({run["seed"]: run["teacher_acc"] for run in result["runs"]
+                           if "teacher_acc" in run})
+    fold_cells = [f"{scored[fold]:.2f}" if fold in scored else "-" for fold in ALL_FOLDS]
+    mean = f"{statistics.mean(scored.values()):.2f}" if scored else "-"
+    minutes = {}
+    for result in (members, full):
+        for run in (result or {}).get("runs", ()):
+            key = (result is full, run["seed"] % len(ALL_FOLDS))
+            minutes[key] = minutes.get(key, 0) + sum(run["epoch_seconds"]) / 60
+    any_run = members or full
+    return (f"| {ensemble.name} ({ensemble.runs} runs of {ensemble.member}) | "
+            f"{ensemble.runs} × {any_run['params']['total']:,} | {any_run['epochs']} | "
+            f"{' | '.join(fold_cells)} | {mean} | {'-' if full else 'not trained'} | "
+            f"{statistics.median(minutes.values()):.0f} |")
+
+
+def teachers_table(results_dir=RESULTS_DIR, experiments=None):
+    """Every teacher that has run: params, epochs, each fold's final held-out accuracy (the
+    model its students read), their mean, the final test accuracy of the one trained on every
+    training image, and its minutes of training, each read from results/teachers/ (its
+    seeds.json, with the commands); an ensemble's accuracies from its students' runs."""
     lines = []
     for name in TEACHERS:
         folds = read_benchmark(Path(results_dir) / "teachers" / name / "seeds.json")
@@ -408,10 +446,13 @@ def teachers_table(results_dir=RESULTS_DIR):
         lines.append(f"| {name} | {any_run['params']['total']:,} | {any_run['epochs']} | "
                      f"{' | '.join(fold_cells)} | {mean} | {test} | "
                      f"{statistics.median(minutes):.0f} |")
+    experiments = REGISTRY.values() if experiments is None else experiments
+    lines += [row for name in ENSEMBLES
+              if (row := _ensemble_row(get_ensemble(name), results_dir, experiments))]
     if not lines:
         return []
     return ["| teacher | params | epochs | " + " | ".join(f"fold {f}" for f in ALL_FOLDS)
-            + " | folds' mean | every training image: test % | minutes a run (median) |",
+            + " | folds' mean | every training image: test % | minutes a fold (median) |",
             "|---|--:|--:|" + "--:|" * len(ALL_FOLDS) + "--:|--:|--:|", *lines]
 
 
