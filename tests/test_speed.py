@@ -72,9 +72,9 @@ class SpeedTest(unittest.TestCase):
 
         with mock.patch.object(speed.subprocess, "run", fake_run):
             speed.run_keras_backend("tensorflow", 3, "oneDNN off")
-            speed.run_keras_backend("tensorflow", 3, "input=arrays, steps_per_execution=32")
+            speed.run_keras_backend("tensorflow", 3, "input=arrays, steps_per_execution=1")
         self.assertEqual(calls[0][1]["TF_ENABLE_ONEDNN_OPTS"], "0")
-        self.assertIn("time_this_backend(3, 'input=arrays, steps_per_execution=32')", calls[1][0])
+        self.assertIn("time_this_backend(3, 'input=arrays, steps_per_execution=1')", calls[1][0])
         self.assertNotEqual(calls[1][1].get("TF_ENABLE_ONEDNN_OPTS"), "0")
 
     def test_bfloat16_is_measured_only_where_the_hardware_has_it(self):

@@ -41,6 +41,8 @@ from keras_mnist7.run.run_state import (
 from keras_mnist7.spec.architecture import NUM_CLASSES
 from keras_mnist7.spec.run_spec import CV_FOLDS
 
+STEPS_PER_EXECUTION = 32  # on TensorFlow (default_steps_per_execution)
+
 
 def evaluation_set(spec, images=None, group=False):
     """What the val_* columns of a run (a RunSpec) measure, in words; `group`: of each run of
@@ -187,14 +189,26 @@ def loss_and_metrics(recipe):
             ["accuracy", keras.metrics.CategoricalCrossentropy(name="crossentropy")])
 
 
-def compiled_model(spec, train_size, steps_per_execution=1, fused_batch_norm=True):
+def default_steps_per_execution():
+    """Training steps per call into the compiled step: many give the numbers of one
+    (tests/test_training.py) with fewer trips through Python, where the backend runs them;
+    Keras' PyTorch backend takes one, and JAX's is not measured here."""
+    return STEPS_PER_EXECUTION if keras.config.backend() == "tensorflow" else 1
+
+
+def with_portable_compile_config(model):
+    """Saved files record one step per execution: how many this process runs is its own
+    affair, and Keras' PyTorch backend refuses a file that asks for more."""
+    recorded = model.get_compile_config
+    model.get_compile_config = lambda: {**recorded(), "steps_per_execution": 1}
+    return model
+
+
+def compiled_model(spec, train_size, steps_per_execution=None, fused_batch_norm=True):
     """The run's network, seeded and compiled with its optimizer; on the arrays path its first
     layers are the recipe's augmentation. On TensorFlow, its BatchNormalization layers train on
-    TensorFlow's fused kernel (run/fused_batch_norm.py) unless `fused_batch_norm` is False.
-
-    steps_per_execution > 1 gives the same numbers (tests/test_training.py) with fewer trips
-    through Python; --mode=speed measures it as a lever. It is not the default: a .keras file
-    records it, and Keras 3.15's PyTorch backend then refuses to predict with that file."""
+    TensorFlow's fused kernel (run/fused_batch_norm.py) unless `fused_batch_norm` is False,
+    and it runs default_steps_per_execution() steps a call unless `steps_per_execution` says."""
     recipe = spec.recipe
     limit_threads(spec.threads)
     make_deterministic(spec.seed)
@@ -209,8 +223,10 @@ def compiled_model(spec, train_size, steps_per_execution=1, fused_batch_norm=Tru
     loss, metrics = loss_and_metrics(recipe)
     model.compile(optimizer=optimizer_for(recipe, math.ceil(train_size / recipe.batch_size)),
                   loss=loss, metrics=metrics,
-                  steps_per_execution=steps_per_execution)
-    return distillation.without_compile_config(model) if recipe.teacher else model
+                  steps_per_execution=steps_per_execution or default_steps_per_execution())
+    if not recipe.teacher:
+        return with_portable_compile_config(model)
+    return distillation.without_compile_config(model)
 
 
 def train(spec, data, verbose="auto"):

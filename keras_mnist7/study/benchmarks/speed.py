@@ -27,16 +27,17 @@ from keras_mnist7.spec.run_spec import RunSpec, resolve_input
 from keras_mnist7.spec.stages import get_stage
 
 BACKENDS = ("tensorflow", "jax", "torch")
-# Levers measured on the TensorFlow backend against its default row: one at a time, then the
-# rotation inside the step with steps_per_execution together. "oneDNN off" is what TensorFlow
+# Levers measured on the TensorFlow backend against its default row, one at a time.
+# "steps_per_execution=1" calls the compiled step once a batch (the default runs
+# STEPS_PER_EXECUTION batches a call). "oneDNN off" is what TensorFlow
 # does by itself on CPUs without AVX-512 VNNI (keras_mnist7/__init__ turns oneDNN on);
 # "tf.data autotune on" is tf.data's default, which the package's pipelines turn off;
 # "inter-op threads=1" runs one op at a time, with every core for it; "Keras BatchNorm" trains
 # on Keras' own BatchNormalization instead of TensorFlow's fused kernel (the default); "XLA"
 # compiles the training step with XLA (jit_compile), with op determinism off, which Keras
 # requires for it (so not a lever a seeded run could keep).
-LEVERS = ("Keras BatchNorm", "steps_per_execution=32", "mixed_bfloat16", "input=arrays",
-          "input=arrays, steps_per_execution=32", "oneDNN off", "tf.data autotune on",
+LEVERS = ("Keras BatchNorm", "steps_per_execution=1", "mixed_bfloat16", "input=arrays",
+          "oneDNN off", "tf.data autotune on",
           "inter-op threads=1", "XLA")
 LEVER_ENV = {"oneDNN off": {"TF_ENABLE_ONEDNN_OPTS": "0"}}
 STAGE = "m4"
@@ -44,7 +45,7 @@ STAGE = "m4"
 
 def time_this_backend(epochs, lever=None):
     """Trains m4 for `epochs` in this process, as main.py would (no run files written), or
-    with levers moved (comma-separated): "steps_per_execution=32" (32 training steps per call
+    with levers moved (comma-separated): "steps_per_execution=1" (one training step per call
     into the compiled function), "mixed_bfloat16" (Keras' dtype policy: bfloat16 maths, float32
     weights), "input=arrays" (rotation inside the compiled step instead of a tf.data map),
     "tf.data autotune on" (the pipelines' autotuning model back on), "inter-op threads=1"
@@ -65,7 +66,7 @@ def time_this_backend(epochs, lever=None):
                             in moved else resolve_input("auto"))
     data = load_mnist()
     model = compiled_model(spec, len(data[0][0]),
-                           steps_per_execution=32 if "steps_per_execution=32" in moved else 1,
+                           steps_per_execution=1 if "steps_per_execution=1" in moved else None,
                            fused_batch_norm="Keras BatchNorm" not in moved)
     inputs = fit_inputs(spec, data)
     if "XLA" in moved:  # Keras compiles nothing with XLA while op determinism is on
