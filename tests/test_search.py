@@ -11,7 +11,7 @@ import numpy as np
 
 from keras_mnist7.data.mnist import cv_folds, cv_split
 from keras_mnist7.spec.run_spec import CV_FOLDS, RunSpec
-from keras_mnist7.spec.stages import TEACHERS, get_stage
+from keras_mnist7.spec.stages import ENSEMBLES, TEACHERS, get_stage
 from keras_mnist7.study.search import protocol as search
 from keras_mnist7.study.search.experiments import REGISTRY, Experiment, get_experiment, load_registry
 
@@ -151,7 +151,8 @@ class RegistryTest(unittest.TestCase):
         for path in Path("results").rglob("seeds.json"):
             stage_folder = len(path.parts) == 3  # results/<stage>/seeds.json
             reference = "torch" in path.parts  # the PyTorch reference, found by its stage
-            teacher = path.parts[1] == "teachers" and path.parent.name in TEACHERS
+            teacher = path.parts[1] == "teachers" and (
+                path.parent.name in TEACHERS or path.parent.parent.name in ENSEMBLES)
             self.assertTrue(stage_folder or reference or teacher or path in known, path)
 
     def test_every_candidate_keeps_its_stage_under_its_parameter_limit(self):
