@@ -1,14 +1,14 @@
 """Collects the search's throughput benchmark into one JSON file: m5 runs of 15 epochs on one
 thread, two side by side (how every search runs), one pair on each of two revisions measured
 one after the other on an otherwise idle machine. Each run's epoch seconds come from its own
-history.csv and metrics.json, so the file is rebuilt from the run folders, never typed in:
+metrics.json, so the file is rebuilt from the run folders, never typed in:
 
     .venv/bin/python scripts/search_throughput.py --out results/speed-steps/search-throughput.json \
-        --benchmark "..." before=REV:DIR_A,DIR_B after=REV:DIR_C,DIR_D
+        --benchmark "WHAT WAS RUN" --command "EACH RUN'S COMMAND" \
+        before=REVISION:RUN_DIR_A,RUN_DIR_B after=REVISION:RUN_DIR_C,RUN_DIR_D
 """
 
 import argparse
-import csv
 import json
 import statistics
 from pathlib import Path
@@ -18,10 +18,9 @@ def run_record(side, revision, run_dir):
     """One run: its fold, device, every epoch's seconds and the median of epochs 2-15 (epoch 1
     pays for tracing)."""
     (seed_dir,) = Path(run_dir).glob("m5/seed[0-9]*")
-    with open(seed_dir / "history.csv") as handle:
-        rows = list(csv.DictReader(handle))
     metrics = json.loads((seed_dir / "metrics.json").read_text())
-    seconds = [round(float(row["epoch_seconds"]), 3) for row in rows]
+    rows = metrics["history"]
+    seconds = [round(row["epoch_seconds"], 3) for row in rows]
     return {
         "side": side,
         "revision": revision,
@@ -29,7 +28,7 @@ def run_record(side, revision, run_dir):
         "device": metrics["device"],
         "epoch_seconds": seconds,
         "median_epoch_seconds_2_15": round(statistics.median(seconds[1:]), 2),
-        "final_held_out_pct": round(100 * float(rows[-1]["val_accuracy"]), 2),
+        "final_held_out_pct": round(100 * rows[-1]["val_accuracy"], 2),
     }
 
 
