@@ -37,6 +37,7 @@ from keras_mnist7.output.files import (
     write_text,
 )
 from keras_mnist7.run import cluster
+from keras_mnist7.run.isa import ISA_CAPS, cap_isa
 from keras_mnist7.run.run_lock import FolderInUse, FolderLock
 from keras_mnist7.run.run_state import (
     RunConflict,
@@ -156,6 +157,10 @@ flags.DEFINE_integer("speed_rounds", 3,
 flags.DEFINE_string("speed_rows", None,
                     "speed: a regular expression; only the rows whose name it matches run, e.g. "
                     "'keras tensorflow$|autotune|pytorch' (default: every row).")
+flags.DEFINE_enum("max_isa", None, list(ISA_CAPS),
+                  "speed, profile: cap the instruction set of oneDNN's and PyTorch's kernels "
+                  "(avx2: the kernels an AVX2 machine picks, run on this one); the results' "
+                  "machine names the cap. Unset: the CPU's own.")
 flags.DEFINE_string("results_dir", str(RESULTS_DIR),
                     "report: read the benchmarks (<stage>/seeds.json) from here; speed, "
                     "profile: write speed/<machine>.json, profile/<machine>.json here.")
@@ -331,6 +336,8 @@ def prepare_model(command):
 def prepare_benchmark(command):
     """speed, profile: the folder they write into."""
     ensure_writable(FLAGS.results_dir, flag="--results_dir")
+    if FLAGS.max_isa:
+        cap_isa(FLAGS.max_isa)  # inherited by every process the benchmark starts
     return Prepared()
 
 

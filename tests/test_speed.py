@@ -2,10 +2,12 @@
 asserted here)."""
 
 import json
+import os
 import tempfile
 import unittest
 from unittest import mock
 
+from keras_mnist7.run import environment, isa
 from keras_mnist7.study.benchmarks import speed
 from keras_mnist7.study.benchmarks.speed import (
     combine_rounds,
@@ -14,6 +16,7 @@ from keras_mnist7.study.benchmarks.speed import (
     summarize,
     target_sentence,
 )
+from tests.helpers import full_tier, run_python
 
 
 class SpeedTest(unittest.TestCase):
@@ -131,8 +134,30 @@ class MachineTest(unittest.TestCase):
                          "intel-xeon-processor-avx-512-with-bf16-2-cores")
         self.assertEqual(speed.machine_kind("AMD EPYC, AVX2", 2), "amd-epyc-avx2-2-cores")
 
+    def test_a_cap_on_the_kernels_isa_is_in_the_machine_s_name(self):
+        with mock.patch.dict(os.environ, {"ONEDNN_MAX_CPU_ISA": "ALL"}):
+            uncapped = environment.cpu_name()
+        with mock.patch.dict(os.environ):
+            isa.cap_isa("avx2")
+            capped = environment.cpu_name()
+            self.assertFalse(speed.lever_applies("mixed_bfloat16"))
+        self.assertEqual(capped, f"{uncapped}, kernels capped at AVX2")
+        self.assertNotEqual(speed.machine_kind(capped, 2), speed.machine_kind(uncapped, 2))
+
+    @full_tier("starts TensorFlow and PyTorch in a subprocess")
+    def test_the_cap_reaches_onednn_and_pytorch_in_a_process_the_benchmark_starts(self):
+        child = ("import tensorflow as tf, torch; "
+                 "tf.nn.conv2d(tf.ones([1, 8, 8, 8]), tf.ones([3, 3, 8, 8]), 1, 'SAME'); "
+                 "print('torch', torch.backends.cpu.get_cpu_capability())")
+        parent = ("import subprocess, sys; from keras_mnist7.run.isa import cap_isa; "
+                  f"cap_isa('avx2'); subprocess.run([sys.executable, '-c', {child!r}], check=True)")
+        with mock.patch.dict(os.environ, {"ONEDNN_VERBOSE": "1"}):
+            result = run_python(["-c", parent])
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        self.assertIn("torch AVX2", result.stdout)
+        self.assertIn("isa:Intel AVX2", result.stdout + result.stderr)
+
     def test_a_busy_process_beside_the_benchmark_is_seen(self):
-        import os
         import signal
         import subprocess
         import sys

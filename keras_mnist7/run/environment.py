@@ -10,6 +10,8 @@ from pathlib import Path
 
 import keras
 
+from keras_mnist7.run.isa import isa_cap
+
 
 def _cpuinfo_field(name):
     """The first value of `name` in /proc/cpuinfo, or None (not Linux, or not there)."""
@@ -33,10 +35,12 @@ def vector_extensions(flags):
 
 
 def cpu_name():
-    """The CPU's model name and its widest SIMD, e.g. "AMD EPYC, AVX2"."""
+    """The CPU's model name and its widest SIMD, e.g. "AMD EPYC, AVX2", and the cap on its
+    kernels' ISA if one is set (isa_cap): figures made under a cap name it."""
     name = _cpuinfo_field("model name") or platform.processor() or platform.machine()
     simd = vector_extensions(_cpuinfo_field("flags") or "")
-    return f"{name}, {simd}" if simd else name
+    cap = isa_cap()
+    return ", ".join(filter(None, [name, simd, cap and f"kernels capped at {cap}"]))
 
 
 def accelerators():

@@ -157,7 +157,7 @@ def fit_inputs(spec, data, start_epoch=0):
 
         if recipe.clean_epochs:
             train = pipeline.epochs_dataset(x_train, y_train, recipe, spec.seed, start_epoch)
-            steps = {"steps_per_epoch": math.ceil(len(x_train) / recipe.batch_size)}
+            steps = {"steps_per_epoch": stream_steps_per_epoch(spec, len(x_train))}
         else:
             train = pipeline.train_dataset(x_train, y_train, recipe.batch_size, spec.seed,
                                            recipe.rotation_degrees, recipe.translation_pixels,
@@ -189,11 +189,24 @@ def loss_and_metrics(recipe):
             ["accuracy", keras.metrics.CategoricalCrossentropy(name="crossentropy")])
 
 
-def default_steps_per_execution():
+def stream_steps_per_epoch(spec, train_size):
+    """The steps_per_epoch that fit() is given where the epochs are one stream (clean epochs
+    on tf.data), else None: each epoch then ends with its data."""
+    if spec.input == "dataset" and spec.recipe.clean_epochs:
+        return math.ceil(train_size / spec.recipe.batch_size)
+    return None
+
+
+def default_steps_per_execution(steps_per_epoch=None):
     """Training steps per call into the compiled step: many give the numbers of one
     (tests/test_training.py) with fewer trips through Python, where the backend runs them;
-    Keras' PyTorch backend takes one, and JAX's is not measured here."""
-    return STEPS_PER_EXECUTION if keras.config.backend() == "tensorflow" else 1
+    Keras' PyTorch backend takes one, and JAX's is not measured here. Given steps_per_epoch,
+    Keras runs whole calls whatever the epoch's length, so the count must divide it: the
+    largest divisor up to STEPS_PER_EXECUTION."""
+    if keras.config.backend() != "tensorflow":
+        return 1
+    return max(count for count in range(1, STEPS_PER_EXECUTION + 1)
+               if not steps_per_epoch or steps_per_epoch % count == 0)
 
 
 def with_portable_compile_config(model):
@@ -223,7 +236,8 @@ def compiled_model(spec, train_size, steps_per_execution=None, fused_batch_norm=
     loss, metrics = loss_and_metrics(recipe)
     model.compile(optimizer=optimizer_for(recipe, math.ceil(train_size / recipe.batch_size)),
                   loss=loss, metrics=metrics,
-                  steps_per_execution=steps_per_execution or default_steps_per_execution())
+                  steps_per_execution=steps_per_execution or default_steps_per_execution(
+                      stream_steps_per_epoch(spec, train_size)))
     if not recipe.teacher:
         return with_portable_compile_config(model)
     return distillation.without_compile_config(model)

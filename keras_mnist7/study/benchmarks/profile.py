@@ -7,11 +7,10 @@ thread so that ops run one after another and their times add up to the step: wha
 step's wall time holds beyond its ops is Python, the framework's loop and callbacks. Then
 both again on two threads: which parts each framework spreads over a second core (ops may then
 overlap, so parts can add up to more than the step). Each side runs in a process of its own;
-wall times are medians of ROUNDS rounds, the rows alternated, and Keras' step compiled by XLA
-(jit_compile) is timed beside its default as a lever.
+wall times are medians of ROUNDS rounds, the rows alternated. (XLA is a lever of the speed
+benchmark: Keras compiles nothing with it while op determinism is on, as it is here.)
 """
 
-import dataclasses
 import json
 import os
 import re
@@ -98,29 +97,27 @@ def profile_keras(threads=1):
     spec = RunSpec.of_stage(STAGE, "unused", threads=threads, input="dataset")
     data = load_mnist()
     model = compiled_model(spec, len(data[0][0]))
-    # The same model compiled by XLA (jit_compile), which fuses elementwise ops: a lever.
-    xla = compiled_model(dataclasses.replace(spec, threads=0), len(data[0][0]))  # threads set
-    xla.compile(optimizer=xla.optimizer, loss=xla.loss, metrics=["accuracy"], jit_compile=True)
     pipeline = fit_inputs(spec, data)["x"].repeat()
     one_batch = tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat()
     schedule = keras.callbacks.LearningRateScheduler(spec.recipe.learning_rate)
 
-    def fit(dataset, steps, model=model):
+    def fit(dataset, steps):
+        # take(): an epoch that ends with its data. Given steps_per_epoch instead, Keras runs
+        # whole calls of model.steps_per_execution steps, more than `steps`.
         started = time.perf_counter()
-        model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[schedule],
+        model.fit(dataset.take(steps), epochs=1, verbose=0, callbacks=[schedule],
                   shuffle=False)  # the pipeline shuffles itself, with its seed
         return 1e3 * (time.perf_counter() - started) / steps
 
     rows = {"wall": lambda steps: fit(pipeline, steps),
-            "one_batch": lambda steps: fit(one_batch, steps),
-            "xla": lambda steps: fit(pipeline, steps, xla)}
+            "one_batch": lambda steps: fit(one_batch, steps)}
     for row in rows.values():
         row(WARMUP_STEPS)
     times = {name: [] for name in rows}
     for _ in range(ROUNDS):
         for name, row in rows.items():
             times[name].append(row(STEPS))
-    wall, without_input, with_xla = (statistics.median(times[name]) for name in rows)
+    wall, without_input = (statistics.median(times[name]) for name in rows)
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
         fit(one_batch, STEPS)
@@ -136,8 +133,8 @@ def profile_keras(threads=1):
         if op["type"] != "IDLE" and part != "input and rotation":
             parts[part] += op["total_self_time"] / 1e3 / STEPS
     parts["input and rotation"] = max(0.0, wall - without_input)
-    return {"wall_ms": wall, "wall_ms_one_batch": without_input, "wall_ms_jit_compile": with_xla,
-            "parts_ms": parts}
+    return {"wall_ms": wall, "wall_ms_one_batch": without_input, "parts_ms": parts,
+            "steps_trained": int(model.optimizer.iterations)}
 
 
 def profile_torch(threads=1):
@@ -238,11 +235,6 @@ def profile_table(report):
         lines.append(f"| {part} |" + "".join(cells(k[part], t[part]) for k, t in parts))
     lines.append("| **the step (wall)** |" + "".join(
         cells(c["keras"]["wall_ms"], c["torch"]["wall_ms"], bold=True) for _, c in columns))
-    if all("wall_ms_jit_compile" in c["keras"] for _, c in columns):
-        lines.append("| the step (wall), Keras with `jit_compile=True` (XLA) |" + "".join(
-            f" {c['keras']['wall_ms_jit_compile']:.2f} | {c['torch']['wall_ms']:.2f} | "
-            f"{c['keras']['wall_ms_jit_compile'] / c['torch']['wall_ms']:.2f} |"
-            for _, c in columns))
     return "\n".join(lines)
 
 
