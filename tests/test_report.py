@@ -368,6 +368,17 @@ class WriteupTest(unittest.TestCase):
         self.assertIn("| epyc-avx2-2-cores |", table)
         self.assertIn("[docs/results.md](docs/results.md#speed)", link)
         self.assertNotIn("| keras tensorflow |", table)
+        # Once a machine has a file of today's code path (fused BatchNorm), README shows those
+        # and names the machines measured only before it; results.md keeps every table.
+        (self.results / "speed" / "epyc-avx-512-2-cores.json").write_text(json.dumps({
+            "epochs": 3, "runs": rows, "command": "python main.py --mode=speed", "idle": True,
+            "load": [], "batch_norm": "fused",
+            "machine": {"cpu": "EPYC, AVX-512", "cores": 2, "gpu": "no GPU"}}))
+        _, table, link = pages.speed_section(self.results)
+        self.assertIn("| epyc-avx-512-2-cores | 1 | yes | TensorFlow's fused kernel |", table)
+        self.assertNotIn("| epyc-avx2-2-cores |", table)
+        self.assertIn("Measured only before BatchNorm's fused kernel: epyc-avx2-2-cores.", link)
+        self.assertIn("| epyc-avx2-2-cores |", pages.speed_section(self.results, full=True)[1])
 
     def test_results_section_and_readme_markers(self):
         fake_results(self.results, "m5", self.RUNS)

@@ -241,7 +241,7 @@ def profile_table(report):
 def profile_benchmark(results_dir):
     """Profiles both sides, each in a process of its own, and writes the report to
     <results_dir>/profile/<machine kind>.json and .md; returns it."""
-    from keras_mnist7.run.environment import versions
+    from keras_mnist7.run.environment import source_revision, versions
     from keras_mnist7.study.benchmarks.speed import load_record, machine_record
 
     loads = [load_record("before")]
@@ -253,7 +253,7 @@ def profile_benchmark(results_dir):
     loads.append(load_record("after"))
     busy = sorted({command for load in loads for command, _ in load["busy_others"]})
     report.update(machine=machine_record(), load=loads, idle=not busy, versions=versions(),
-                  command=" ".join(["python", "main.py", *sys.argv[1:]]))
+                  revision=source_revision(), command=" ".join(["python", "main.py", *sys.argv[1:]]))
     folder = Path(results_dir) / "profile"
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / f"{report['machine']['kind']}.json", report)

@@ -27,6 +27,7 @@ from keras_mnist7.run.environment import (
     cpu_name,
     describe_device,
     isa_cap,
+    source_revision,
     versions,
 )
 from keras_mnist7.spec.run_spec import RunSpec, resolve_input
@@ -332,7 +333,8 @@ def speed_benchmark(epochs, results_dir, threads=2, rounds=3, rows=None):
               # lack it)
               "batch_norm": "fused",
               "machine": machine_record(), "load": loads, "idle": not busy,
-              "versions": versions(), "command": " ".join(["python", "main.py", *sys.argv[1:]])}
+              "versions": versions(), "revision": source_revision(),
+              "command": " ".join(["python", "main.py", *sys.argv[1:]])}
     folder = Path(results_dir) / "speed"
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / f"{report['machine']['kind']}.json", report)

@@ -145,7 +145,10 @@ def speed_section(results_dir, full=False):
     rows = ["| machine (CPU, SIMD, cores) | rounds | idle | Keras BatchNorm on | Keras TensorFlow "
             "÷ PyTorch | fastest Keras row ÷ PyTorch | PyTorch s/epoch on it |",
             "|---|--:|---|---|--:|---|--:|"]
+    earlier = [machine for machine, report in speeds.items() if report.get("batch_norm") != "fused"]
     for machine, report in speeds.items():
+        if not full and machine in earlier and len(earlier) < len(speeds):
+            continue  # README: today's code path; the files of earlier ones are in results.md
         by_name = {row["name"]: row for row in report["runs"]}
         torch = by_name.get("pytorch reference")
         if torch is None:
@@ -162,11 +165,16 @@ def speed_section(results_dir, full=False):
                     f"{ratios['keras tensorflow']:.2f} | {ratios[fastest]:.2f} ({fastest}) | "
                     f"{torch['train_seconds']:.2f} |")
     if not full:
+        older = ("" if len(earlier) in (0, len(speeds)) else
+                 " Measured only before BatchNorm's fused kernel: " + ", ".join(earlier) + ".")
+        if any("capped" in machine for machine in speeds):
+            older += (" Kernels capped at an ISA (`--max_isa`): that ISA's oneDNN and PyTorch "
+                      "kernels on this CPU, not a machine of that kind.")
         return ["### Speed", "\n".join(rows),
                 "m4 for 3 epochs on the CPU (`python main.py --mode=speed` -> "
                 "`results/speed/<machine>.json`): a Keras training epoch against the PyTorch "
                 "reference's in the same run, rows alternated, medians; the target is at most "
-                "0.8. Every row: [docs/results.md](docs/results.md#speed); which levers are "
+                f"0.8.{older} Every row: [docs/results.md](docs/results.md#speed); which levers are "
                 "kept: [docs/backends.md](docs/backends.md#what-is-kept)"
                 + ("; where a step's time goes, part by part: [docs/backends.md](docs/backends.md"
                    "#where-a-steps-time-goes)." if profile_section(results_dir) else ".")]
