@@ -26,10 +26,10 @@ from keras_mnist7.run.environment import (
     accelerators,
     cpu_name,
     describe_device,
-    isa_cap,
     source_revision,
     versions,
 )
+from keras_mnist7.run.isa import isa_cap
 from keras_mnist7.spec.run_spec import RunSpec, resolve_input
 from keras_mnist7.spec.stages import get_stage
 

@@ -169,7 +169,7 @@ def speed_section(results_dir, full=False):
                  " Measured only before BatchNorm's fused kernel: " + ", ".join(earlier) + ".")
         if any("capped" in machine for machine in speeds):
             older += (" Kernels capped at an ISA (`--max_isa`): that ISA's oneDNN and PyTorch "
-                      "kernels on this CPU, not a machine of that kind.")
+                      "kernels on the CPU named, not a machine of that kind.")
         return ["### Speed", "\n".join(rows),
                 "m4 for 3 epochs on the CPU (`python main.py --mode=speed` -> "
                 "`results/speed/<machine>.json`): a Keras training epoch against the PyTorch "
